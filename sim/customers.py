@@ -1,0 +1,149 @@
+"""Customers: many of them, so their state lives in arrays (one row per customer).
+
+Where does trust change? Only through :class:`TrustLedger` — contacts, pressure, purchase
+experiences, honesty, word of mouth and the slow decay toward each customer's baseline. Any one
+customer stays inspectable through :meth:`CustomerPopulation.view`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import MarketConfig
+from .network import Friendships
+
+__all__ = ["TrustLedger", "CustomerPopulation", "CustomerView", "NEVER"]
+
+NEVER = np.iinfo(np.int32).max
+"""Week number meaning 'no further need' (one-off purchases)."""
+
+
+class TrustLedger:
+    """Trust of every customer toward every seller, in [0, 1].
+
+    Trust decays toward each customer's baseline at ``decay`` per week. Storing the deviation
+    from baseline divided by a shared decay factor makes the weekly decay free (one multiply of
+    a scalar) instead of a pass over customers x sellers; column sums are kept up to date on
+    every write so mean trust per seller ("mind share") is also O(1).
+    """
+
+    def __init__(self, base: np.ndarray, initial: np.ndarray, decay: float) -> None:
+        self.base = base.astype(np.float32)
+        self._dev = (np.clip(initial, 0.0, 1.0) - self.base[:, None]).astype(np.float32)
+        self._scale = 1.0
+        self._decay = float(decay)
+        self._colsum = self._dev.sum(axis=0, dtype=np.float64)
+        self._base_mean = float(self.base.mean(dtype=np.float64))
+        self.n, self.n_sellers = self._dev.shape
+
+    def decay_one_week(self) -> None:
+        """Move every trust value a fraction ``decay`` of the way back to its baseline."""
+        self._scale *= 1.0 - self._decay
+        if self._scale < 1e-4:
+            self._dev *= np.float32(self._scale)
+            self._scale = 1.0
+            self._colsum = self._dev.sum(axis=0, dtype=np.float64)
+
+    def rows(self, idx: np.ndarray) -> np.ndarray:
+        """Trust of customers ``idx`` toward every seller, shape (len(idx), n_sellers)."""
+        return self.base[idx, None] + self._scale * self._dev[idx]
+
+    def pairs(self, idx: np.ndarray, sellers: np.ndarray) -> np.ndarray:
+        """Trust of customer ``idx[k]`` toward seller ``sellers[k]``."""
+        return self.base[idx] + self._scale * self._dev[idx, sellers]
+
+    def set_pairs(self, idx: np.ndarray, sellers: np.ndarray, values: np.ndarray) -> None:
+        """Set trust for unique (customer, seller) pairs; values are clipped to [0, 1]."""
+        if len(idx) == 0:
+            return
+        new = ((np.clip(values, 0.0, 1.0) - self.base[idx]) / self._scale).astype(np.float32)
+        delta = new.astype(np.float64) - self._dev[idx, sellers]
+        self._colsum += np.bincount(sellers, weights=delta, minlength=self.n_sellers)
+        self._dev[idx, sellers] = new
+
+    def add_pairs(self, idx: np.ndarray, sellers: np.ndarray, delta: np.ndarray) -> None:
+        """Add ``delta`` to trust for (customer, seller) pairs, summing repeated pairs first."""
+        if len(idx) == 0:
+            return
+        key = idx.astype(np.int64) * self.n_sellers + sellers
+        uniq, inv = np.unique(key, return_inverse=True)
+        total = np.bincount(inv, weights=delta)
+        ui, us = np.divmod(uniq, self.n_sellers)
+        self.set_pairs(ui, us, self.pairs(ui, us) + total)
+
+    def mean_by_seller(self) -> np.ndarray:
+        """Mean trust toward each seller over all customers (mind share)."""
+        return self._base_mean + self._scale * self._colsum / self.n
+
+    def full(self) -> np.ndarray:
+        """The whole (customers x sellers) trust matrix (a copy)."""
+        return self.base[:, None] + self._scale * self._dev
+
+
+@dataclass(frozen=True)
+class CustomerView:
+    """A read-only snapshot of one customer, for inspection from the API."""
+
+    index: int
+    skepticism: float
+    reads_reviews: bool
+    trust: dict[str, float]
+    in_market: bool
+    purchases: int
+    purchases_by_seller: dict[str, int]
+    last_seller: str | None
+    reviews_written: int
+    friends: list[int]
+
+
+class CustomerPopulation:
+    """State of all customers, one array entry per customer (and per seller where needed)."""
+
+    def __init__(self, market: MarketConfig, n_sellers: int, friends: Friendships,
+                 rng: np.random.Generator) -> None:
+        n = market.customers
+        self.n = n
+        self.n_sellers = n_sellers
+        self.friends = friends
+        m = market
+        a = m.skepticism_mean * m.skepticism_concentration
+        b = (1.0 - m.skepticism_mean) * m.skepticism_concentration
+        self.skepticism = (rng.beta(a, b, n) if m.skepticism_mean > 0 else np.zeros(n)).astype(np.float32)
+        self.reads_reviews = rng.random(n) < m.review_readers
+        base = m.baseline_trust * (1.0 - self.skepticism)
+        initial = base[:, None] + rng.normal(0.0, m.trust_noise, (n, n_sellers)) if m.trust_noise > 0 \
+            else np.repeat(base[:, None], n_sellers, axis=1)
+        self.trust = TrustLedger(base, initial, m.trust_decay)
+        # needs: the first need of each customer arrives at a random point of a purchase cycle
+        self.in_market = np.zeros(n, dtype=bool)
+        self.need_since = np.zeros(n, dtype=np.int32)
+        self.next_need = (1 + rng.geometric(1.0 / m.purchase_cycle_weeks, n)).astype(np.int64)
+        self.next_need = np.minimum(self.next_need, NEVER).astype(np.int32)
+        self.fit = np.full((n, n_sellers), np.nan, dtype=np.float32)
+        self.last_contact = np.full((n, n_sellers), -10_000, dtype=np.int32)
+        self.purchases_with = np.zeros((n, n_sellers), dtype=np.int32)
+        self.last_seller = np.full(n, -1, dtype=np.int16)
+        self.purchases = np.zeros(n, dtype=np.int32)
+        self.reviews_written = np.zeros(n, dtype=np.int32)
+
+    def view(self, i: int, seller_names: list[str]) -> CustomerView:
+        """Everything about customer ``i``: trust toward each seller, purchases, reviews, friends."""
+        if not 0 <= i < self.n:
+            raise IndexError(f"customer {i} does not exist (0..{self.n - 1})")
+        idx = np.array([i])
+        trust = self.trust.rows(idx)[0]
+        last = int(self.last_seller[i])
+        return CustomerView(
+            index=i,
+            skepticism=float(self.skepticism[i]),
+            reads_reviews=bool(self.reads_reviews[i]),
+            trust={name: float(t) for name, t in zip(seller_names, trust, strict=True)},
+            in_market=bool(self.in_market[i]),
+            purchases=int(self.purchases[i]),
+            purchases_by_seller={n: int(k) for n, k in zip(seller_names, self.purchases_with[i], strict=True)},
+            last_seller=seller_names[last] if last >= 0 else None,
+            reviews_written=int(self.reviews_written[i]),
+            friends=self.friends.friends_of(i).tolist(),
+        )

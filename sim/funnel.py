@@ -1,0 +1,65 @@
+"""The sales funnel: lead -> prospect -> presentation -> sale, and where sales come from.
+
+Cold leads start at the top. Warm leads (referrals, returning customers, customers who come by
+themselves because they already trust a seller) skip qualification and enter at the
+presentation stage; they are counted at every stage they pass, so each stage's count is the
+number of customers who reached it.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+
+__all__ = ["Stage", "Source", "WEEKLY_COUNTERS", "WeeklyCounters"]
+
+
+class Stage(IntEnum):
+    """Funnel stages, in order."""
+
+    LEAD = 0
+    PROSPECT = 1
+    PRESENTATION = 2
+    SALE = 3
+
+
+class Source(IntEnum):
+    """Where a sale came from."""
+
+    NEW = 0        # cold lead, a first-time customer
+    REPEAT = 1     # a customer who bought from this seller before
+    REFERRAL = 2   # sent by a friend (or by another seller who declined a poor fit)
+    INBOUND = 3    # came by themselves because they already trusted the seller
+
+
+WEEKLY_COUNTERS: tuple[str, ...] = (
+    "leads", "prospects", "presentations", "sales",
+    "sales_new", "sales_repeat", "sales_referral", "sales_inbound",
+    "referrals_received", "referrals_made", "declined_poor_fit", "turned_away",
+    "follow_ups", "keep_in_touch", "service_failures", "failures_fixed",
+    "reviews_new", "minutes_used", "returns", "defections",
+    "experiences", "satisfaction_sum",
+)
+"""Per-seller counts reset every week (column names in the weekly table)."""
+
+
+class WeeklyCounters:
+    """One integer/float array per counter, indexed by seller; reset each week."""
+
+    def __init__(self, n_sellers: int) -> None:
+        self.n_sellers = n_sellers
+        self.values = {name: np.zeros(n_sellers) for name in WEEKLY_COUNTERS}
+
+    def reset(self) -> None:
+        """Zero every counter."""
+        for arr in self.values.values():
+            arr[:] = 0.0
+
+    def add(self, name: str, sellers: np.ndarray, weights: np.ndarray | None = None) -> None:
+        """Count one event (or ``weights``) for each entry of ``sellers``."""
+        if len(sellers):
+            self.values[name] += np.bincount(sellers, weights=weights, minlength=self.n_sellers)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.values[name]

@@ -1,0 +1,170 @@
+"""What the model reports: weekly per-seller series and end-of-run summaries, kept apart.
+
+Series names (the columns of the weekly table) are stable: notebooks, sweeps and files use them.
+Summary numbers are small named functions of the weekly table.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .funnel import WEEKLY_COUNTERS
+
+if TYPE_CHECKING:
+    from .market import Market
+
+__all__ = ["Recorder", "SERIES", "summarize", "crossover_week", "strategy_curves", "FUNNEL_STAGES"]
+
+STATE_SERIES: tuple[str, ...] = (
+    "revenue", "mean_trust", "reviews_count", "mean_rating", "customers_retained",
+    "hours_used", "market_share", "satisfaction",
+)
+SERIES: tuple[str, ...] = STATE_SERIES + tuple(c for c in WEEKLY_COUNTERS if c not in ("experiences", "satisfaction_sum"))
+FUNNEL_STAGES: tuple[str, ...] = ("leads", "prospects", "presentations", "sales")
+
+
+class Recorder:
+    """Preallocated (weeks x sellers) arrays, one per series; filled once a week."""
+
+    def __init__(self, weeks: int, n_sellers: int) -> None:
+        names = set(STATE_SERIES) | set(WEEKLY_COUNTERS)
+        self.data = {name: np.zeros((weeks, n_sellers)) for name in names}
+        self.weeks_recorded = 0
+        self._cum: dict[str, np.ndarray] = {}
+
+    def record(self, model: Market) -> None:
+        """Store this week's counters and state for every seller."""
+        w = self.weeks_recorded
+        cnt = model.counters.values
+        for name, arr in cnt.items():
+            self.data[name][w] = arr
+        sales = cnt["sales"]
+        total = sales.sum()
+        d = self.data
+        d["revenue"][w] = sales * model.market.price
+        d["mean_trust"][w] = model.customers.trust.mean_by_seller()
+        d["reviews_count"][w] = model.reviews.count
+        d["mean_rating"][w] = model.reviews.mean_rating
+        d["customers_retained"][w] = model.book
+        d["hours_used"][w] = cnt["minutes_used"] / 60.0
+        d["market_share"][w] = sales / total if total > 0 else 0.0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            d["satisfaction"][w] = np.where(cnt["experiences"] > 0, cnt["satisfaction_sum"] / np.maximum(cnt["experiences"], 1), np.nan)
+        self.weeks_recorded = w + 1
+        self._cum.clear()
+
+    def cumulative(self, name: str) -> np.ndarray:
+        """Total of a series so far, per seller."""
+        if name not in self._cum:
+            self._cum[name] = self.data[name][: self.weeks_recorded].sum(axis=0)
+        return self._cum[name]
+
+    def frame(self, model: Market) -> pd.DataFrame:
+        """The tidy weekly table: one row per week x seller."""
+        w, s = self.weeks_recorded, model.n_sellers
+        cols: dict[str, Any] = {
+            "week": np.repeat(np.arange(1, w + 1), s),
+            "seller": np.tile([x.name for x in model.sellers], w),
+            "strategy": np.tile([x.strategy_name for x in model.sellers], w),
+        }
+        for name in SERIES:
+            cols[name] = self.data[name][:w].reshape(-1)
+        df = pd.DataFrame(cols)
+        df["seller"] = df["seller"].astype("category")
+        df["strategy"] = df["strategy"].astype("category")
+        g = df.groupby("seller", observed=True, sort=False)
+        df["revenue_cumulative"] = g["revenue"].cumsum()
+        weekly_rate = (1.0 + model.market.discount_rate) ** (1.0 / 52.0) - 1.0
+        df["revenue_discounted"] = df["revenue"] / (1.0 + weekly_rate) ** df["week"]
+        df["revenue_discounted_cumulative"] = df.groupby("seller", observed=True, sort=False)["revenue_discounted"].cumsum()
+        df["referrals_cumulative"] = g["referrals_received"].cumsum()
+        return df
+
+
+def strategy_curves(df: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Per-seller mean of ``column`` by week and strategy (a week x strategy table)."""
+    return df.pivot_table(index="week", columns="strategy", values=column, aggfunc="mean", observed=True)
+
+
+def crossover_week(df: pd.DataFrame, challenger: str, incumbent: str) -> int | None:
+    """Week from which the challenger's cumulative revenue (per seller) stays above the incumbent's.
+
+    Returns ``None`` when the challenger is not ahead at the horizon ("never").
+    """
+    cum = strategy_curves(df, "revenue_cumulative")
+    if challenger not in cum or incumbent not in cum:
+        return None
+    ahead = (cum[challenger] > cum[incumbent]).to_numpy()
+    if not ahead[-1]:
+        return None
+    behind = np.flatnonzero(~ahead)
+    return int(cum.index[behind[-1] + 1]) if len(behind) else int(cum.index[0])
+
+
+def _per_seller(df: pd.DataFrame, strategy: str, column: str, weeks: int | None = None) -> float:
+    sub = df[df["strategy"] == strategy]
+    if weeks is not None:
+        sub = sub[sub["week"] <= weeks]
+    return float(sub.groupby("seller", observed=True)[column].sum().mean())
+
+
+def summarize(df: pd.DataFrame, market_price: float, order: list[str]) -> dict[str, Any]:
+    """Headline numbers of one run, per strategy (per-seller means) and overall.
+
+    Args:
+        df: the weekly table.
+        market_price: price of one sale.
+        order: strategy names in config order; the first is the incumbent, the second the challenger.
+    """
+    weeks = int(df["week"].max())
+    last = df[df["week"] == weeks]
+    strategies: dict[str, Any] = {}
+    for name in order:
+        sub_last = last[last["strategy"] == name]
+        sales = _per_seller(df, name, "sales")
+        repeat_or_referred = {src: _per_seller(df, name, f"sales_{src}") for src in ("new", "repeat", "referral", "inbound")}
+        first_time = sales - repeat_or_referred["repeat"]
+        revenue = _per_seller(df, name, "revenue")
+        hours = _per_seller(df, name, "hours_used")
+        returns, defections = _per_seller(df, name, "returns"), _per_seller(df, name, "defections")
+        rating_n = float(sub_last["reviews_count"].sum())
+        strategies[name] = {
+            "sellers": int(sub_last["seller"].nunique()),
+            "revenue_total": revenue,
+            "revenue_year1": _per_seller(df, name, "revenue", 52),
+            "revenue_discounted": _per_seller(df, name, "revenue_discounted"),
+            "referrals_total": _per_seller(df, name, "referrals_received"),
+            "referrals_made": _per_seller(df, name, "referrals_made"),
+            "funnel": {stage: _per_seller(df, name, stage) for stage in ("leads", "prospects", "presentations", "sales")},
+            "funnel_year1": {stage: _per_seller(df, name, stage, 52) for stage in ("leads", "prospects", "presentations", "sales")},
+            "sales_by_source": repeat_or_referred,
+            "declined_poor_fit": _per_seller(df, name, "declined_poor_fit"),
+            "turned_away": _per_seller(df, name, "turned_away"),
+            "service_failures": _per_seller(df, name, "service_failures"),
+            "failures_fixed": _per_seller(df, name, "failures_fixed"),
+            "reviews_count": float(sub_last["reviews_count"].mean()),
+            "mean_rating": float((sub_last["mean_rating"] * sub_last["reviews_count"]).sum() / rating_n) if rating_n else None,
+            "mean_trust_final": float(sub_last["mean_trust"].mean()),
+            "customers_retained_final": float(sub_last["customers_retained"].mean()),
+            "loyalty": returns / (returns + defections) if returns + defections else None,
+            "market_share": float(df[df["strategy"] == name]["sales"].sum() / max(df["sales"].sum(), 1)),
+            "hours_used": hours,
+            "revenue_per_hour": revenue / hours if hours else 0.0,
+            "customer_lifetime_value": revenue / first_time if first_time else None,
+        }
+    out: dict[str, Any] = {"weeks": weeks, "price": market_price, "strategies": strategies}
+    if len(order) >= 2:
+        inc, cha = order[0], order[1]
+        a, b = strategies[inc], strategies[cha]
+        out["incumbent"], out["challenger"] = inc, cha
+        out["crossover_week"] = crossover_week(df, cha, inc)
+        out["revenue_ratio"] = b["revenue_total"] / a["revenue_total"] if a["revenue_total"] else None
+        out["revenue_ratio_year1"] = b["revenue_year1"] / a["revenue_year1"] if a["revenue_year1"] else None
+        out["referral_ratio"] = b["referrals_total"] / a["referrals_total"] if a["referrals_total"] else None
+        yr1 = min(52, weeks)
+        out["leader_year1"] = cha if _per_seller(df, cha, "revenue", yr1) > _per_seller(df, inc, "revenue", yr1) else inc
+        out["leader_final"] = cha if b["revenue_total"] > a["revenue_total"] else inc
+    return out
