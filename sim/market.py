@@ -43,14 +43,15 @@ def _within_budget(sellers: np.ndarray, cost: np.ndarray, available: np.ndarray,
     k = len(sellers)
     if k == 0:
         return np.zeros(0, dtype=bool)
+    demand = np.bincount(sellers, weights=cost, minlength=len(available))
+    if np.all(demand <= available + 1e-9):   # everything fits: no need to order the tasks
+        return np.ones(k, dtype=bool)
     perm = rng.permutation(k)
     order = perm[np.argsort(sellers[perm], kind="stable")]
     s_sorted = sellers[order]
     cum = np.cumsum(cost[order])
-    starts = np.flatnonzero(np.r_[True, s_sorted[1:] != s_sorted[:-1]])
-    before = np.r_[0.0, cum][starts]
-    lengths = np.diff(np.r_[starts, k])
-    within = cum - np.repeat(before, lengths)
+    starts = np.searchsorted(s_sorted, s_sorted, side="left")
+    within = cum - cum[starts] + cost[order][starts]
     ok = np.zeros(k, dtype=bool)
     ok[order] = within <= available[s_sorted] + 1e-9
     return ok
@@ -94,9 +95,11 @@ class Market(mesa.Model):
         self._debt = np.zeros(self.n_sellers)
         self._left = np.zeros(self.n_sellers)
         self._left_rel = np.zeros(self.n_sellers)
-        self._pending = (_EMPTY, _EMPTY, np.zeros(0), np.zeros(0))   # last week's sales
+        self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []   # this week's sales
         self._warm: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._new_needs = _EMPTY
+        self._presentations: list[tuple[np.ndarray, ...]] = []
+        self._busy = np.zeros(m.customers, dtype=np.int32)   # week a customer last sat through a presentation
         self.datacollector = mesa.DataCollector(model_reporters=self._model_reporters())
 
     # ---------------------------------------------------------------- the week
@@ -110,6 +113,7 @@ class Market(mesa.Model):
         self._serve_warm_leads()
         self._keep_in_touch()
         self._prospect()
+        self._hold_presentations()
         self._end_week()
 
     def run(self, weeks: int | None = None) -> Market:
@@ -148,10 +152,10 @@ class Market(mesa.Model):
 
     def _after_sales(self) -> None:
         """Last week's sales: service failures, follow-ups, recovery, satisfaction, reviews, word of mouth."""
-        c, s, pressure, fit = self._pending
-        self._pending = (_EMPTY, _EMPTY, np.zeros(0), np.zeros(0))
-        if len(c) == 0:
+        if not self._pending:
             return
+        c, s, fit = (np.concatenate(x) for x in zip(*self._pending, strict=True))
+        self._pending = []
         m, st, rng, pop = self.market, self.strat, self.rng, self.customers
         k = len(c)
         failure = rng.random(k) < m.failure_rate
@@ -160,7 +164,7 @@ class Market(mesa.Model):
         known = complained | (failure & followed)
         fixed = self._spend_customer_time(s, known & (rng.random(k) < st.owns_failures[s]),
                                           np.full(k, m.recovery_minutes))
-        sat = fit - m.pressure_regret * pressure + rng.normal(0.0, 0.05, k)
+        sat = fit - m.pressure_regret * st.pressure[s] + rng.normal(0.0, 0.05, k)
         sat = np.where(failure & fixed, sat + m.recovery_bonus, sat)
         sat = np.clip(np.where(failure & ~fixed, sat - m.failure_cost, sat), 0.0, 1.0)
         trust = pop.trust.pairs(c, s)
@@ -210,16 +214,14 @@ class Market(mesa.Model):
         keep = _first_per_key(c, self.rng)
         c, s, src = c[keep], s[keep], src[keep]
         ok = _within_budget(s, np.full(len(c), m.presentation_minutes), self._left, self.rng)
-        if (~ok).any():  # came to buy and nobody had time: "don't invite people if you don't have the bandwidth"
+        if not ok.all():  # came to buy and nobody had time: "don't invite people if you don't have the bandwidth"
             ci, si = c[~ok], s[~ok]
             pop.trust.set_pairs(ci, si, pop.trust.pairs(ci, si) - m.ignored_cost)
             self.counters.add("turned_away", si)
-        c, s, src = c[ok], s[ok], src[ok]
-        self._spend(s, np.full(len(c), m.presentation_minutes))
+            c, s, src = c[ok], s[ok], src[ok]
         self.counters.add("leads", s)
         self.counters.add("prospects", s)
-        self._contact(c, s, pitch=True)
-        self._present(c, s, src)
+        self._book_presentations(c, s, src, pitch=True)
 
     def _keep_in_touch(self) -> None:
         """Sellers spend their remaining customer time contacting their own customers [003][004]."""
@@ -237,21 +239,17 @@ class Market(mesa.Model):
         order = perm[np.argsort(s[perm], kind="stable")]
         c, s = c[order], s[order]
         starts = np.searchsorted(s, np.arange(self.n_sellers))
-        rank = np.arange(len(c)) - starts[s]
-        take = rank < cap[s]
+        take = np.arange(len(c)) - starts[s] < cap[s]
         c, s = c[take], s[take]
         self._spend(s, st.minutes_per_contact[s])
         self.counters.add("keep_in_touch", s)
         self._contact(c, s, pitch=True, logged=True)
-        ready = pop.in_market[c]
+        ready = pop.in_market[c] & (self._busy[c] != self.week)
         c, s = c[ready], s[ready]
         self.counters.add("leads", s)
         self.counters.add("prospects", s)
-        eff = self.reviews.effective_trust(pop.trust.pairs(c, s), pop.reads_reviews[c], s)
-        accept = rng.random(len(c)) < self._with_pressure(willingness(eff, m), s)
-        c, s = c[accept], s[accept]
-        self._spend(s, np.full(len(c), m.presentation_minutes))
-        self._present(c, s, np.full(len(c), Source.REPEAT))
+        c, s = self._accept_presentation(c, s)
+        self._book_presentations(c, s, np.full(len(c), Source.REPEAT), pitch=False)
 
     def _prospect(self) -> None:
         """Remaining hours go to cold leads: lead -> prospect -> presentation -> sale [003]."""
@@ -263,7 +261,7 @@ class Market(mesa.Model):
         c = rng.integers(0, pop.n, len(s))
         fresh = pop.last_seller[c] != s   # own customers are looked after in _keep_in_touch
         c, s = c[fresh], s[fresh]
-        keep = _first_per_key(c.astype(np.int64) * self.n_sellers + s, rng)
+        keep = _first_per_key(c * self.n_sellers + s, rng)
         c, s = c[keep], s[keep]
         self._spend(s, st.minutes_per_contact[s])
         self.counters.add("leads", s)
@@ -272,17 +270,23 @@ class Market(mesa.Model):
             ci, si = c[pitched_recently], s[pitched_recently]
             pop.trust.set_pairs(ci, si, pop.trust.pairs(ci, si) - m.fatigue_cost)
         self._contact(c, s, pitch=True)
-        prospect = pop.in_market[c] & ~pitched_recently & (rng.random(len(c)) < m.attention)
+        prospect = pop.in_market[c] & ~pitched_recently & (self._busy[c] != self.week) \
+            & (rng.random(len(c)) < m.attention)
         c, s = c[prospect], s[prospect]
         self.counters.add("prospects", s)
-        eff = self.reviews.effective_trust(pop.trust.pairs(c, s), pop.reads_reviews[c], s)
-        accept = rng.random(len(c)) < self._with_pressure(willingness(eff, m), s)
-        c, s = c[accept], s[accept]
+        c, s = self._accept_presentation(c, s)
         keep = _first_per_key(c, rng)   # a customer sits through one presentation per week
         c, s = c[keep], s[keep]
-        self._spend(s, np.full(len(c), m.presentation_minutes))
-        self._contact(c, s, pitch=False)
-        self._present(c, s, np.full(len(c), Source.NEW))
+        self._book_presentations(c, s, np.full(len(c), Source.NEW), pitch=False)
+
+    def _hold_presentations(self) -> None:
+        """All of the week's presentations, each customer with one seller at most."""
+        if not self._presentations:
+            return
+        c, s, src, pitch = (np.concatenate(x) for x in zip(*self._presentations, strict=True))
+        self._presentations = []
+        self._contact(c, s, pitch=pitch)
+        self._present(c, s, src)
 
     def _end_week(self) -> None:
         used = self._budget - self._left
@@ -294,7 +298,21 @@ class Market(mesa.Model):
             self.running = False
 
     # ---------------------------------------------------------------- mechanisms
-    def _contact(self, c: np.ndarray, s: np.ndarray, *, pitch: bool, logged: bool = False) -> None:
+    def _accept_presentation(self, c: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Prospects agree to a presentation: steeply more likely above the trust threshold."""
+        eff = self.reviews.effective_trust(self.customers.trust.pairs(c, s), self.customers.reads_reviews[c], s)
+        accept = self.rng.random(len(c)) < self._with_pressure(willingness(eff, self.market), s)
+        return c[accept], s[accept]
+
+    def _book_presentations(self, c: np.ndarray, s: np.ndarray, src: np.ndarray, *, pitch: bool) -> None:
+        """Reserve the presentation time now; presentations are held together at the end of the week."""
+        if len(c) == 0:
+            return
+        self._spend(s, np.full(len(c), self.market.presentation_minutes))
+        self._busy[c] = self.week
+        self._presentations.append((c, s, src, np.full(len(c), pitch)))
+
+    def _contact(self, c: np.ndarray, s: np.ndarray, *, pitch: bool | np.ndarray, logged: bool = False) -> None:
         """One conversation: genuine interest builds trust; pressure on a pitch costs it.
 
         ``pitch=False`` marks the second half of a conversation already charged as a pitch
@@ -305,8 +323,7 @@ class Market(mesa.Model):
         pop = self.customers
         trust = pop.trust.pairs(c, s)
         new = trust + self._contact_gain(s, trust, logged=logged)
-        if pitch:
-            new = new - self.market.pressure_trust_cost * self.strat.pressure[s]
+        new = new - self.market.pressure_trust_cost * self.strat.pressure[s] * pitch
         pop.trust.set_pairs(c, s, new)
         pop.last_contact[c, s] = self.week
 
@@ -342,10 +359,12 @@ class Market(mesa.Model):
         self.counters.add("declined_poor_fit", s)
         if self.n_sellers < 2:
             return
-        fits = np.stack([self._fit(c, np.full(len(c), j)) for j in range(self.n_sellers)], axis=1)
-        fits[np.arange(len(c)), s] = -np.inf
+        k, n_s = len(c), self.n_sellers
+        fits = self._fit(np.repeat(c, n_s), np.tile(np.arange(n_s), k)).reshape(k, n_s)
+        own = fits[np.arange(k), s].copy()
+        fits[np.arange(k), s] = -np.inf
         best = fits.argmax(axis=1)
-        better = fits[np.arange(len(c)), best] > self._fit(c, s)
+        better = fits[np.arange(k), best] > own
         self.counters.add("referrals_made", s[better])
         self.counters.add("referrals_received", best[better])
         self._queue_warm(c[better], best[better], Source.REFERRAL)
@@ -367,10 +386,10 @@ class Market(mesa.Model):
         pop.purchases[c] += 1
         pop.last_seller[c] = s
         cnt.add("sales", s)
+        by_source = np.bincount(src * self.n_sellers + s, minlength=4 * self.n_sellers).reshape(4, -1)
         for source, name in _SOURCE_COUNTER.items():
-            cnt.add(name, s[src == source])
-        pc, ps, pp, pf = self._pending
-        self._pending = (np.r_[pc, c], np.r_[ps, s], np.r_[pp, self.strat.pressure[s]], np.r_[pf, fit])
+            cnt.values[name] += by_source[source]
+        self._pending.append((c, s, fit))
 
     def _fit(self, c: np.ndarray, s: np.ndarray) -> np.ndarray:
         """Fit of seller s's offering with customer c's current need, drawn once per need."""

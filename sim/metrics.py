@@ -34,6 +34,7 @@ class Recorder:
         self.data = {name: np.zeros((weeks, n_sellers)) for name in names}
         self.weeks_recorded = 0
         self._cum: dict[str, np.ndarray] = {}
+        self.running = {name: np.zeros(n_sellers) for name in ("revenue", "sales", "referrals_received")}
 
     def record(self, model: Market) -> None:
         """Store this week's counters and state for every seller."""
@@ -55,9 +56,13 @@ class Recorder:
             d["satisfaction"][w] = np.where(cnt["experiences"] > 0, cnt["satisfaction_sum"] / np.maximum(cnt["experiences"], 1), np.nan)
         self.weeks_recorded = w + 1
         self._cum.clear()
+        for name, total in self.running.items():
+            total += d[name][w]
 
     def cumulative(self, name: str) -> np.ndarray:
         """Total of a series so far, per seller."""
+        if name in self.running:
+            return self.running[name]
         if name not in self._cum:
             self._cum[name] = self.data[name][: self.weeks_recorded].sum(axis=0)
         return self._cum[name]
