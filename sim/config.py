@@ -112,8 +112,8 @@ class Config(BaseModel):
     description: str = Field("", description="One or two sentences: what the scenario shows.")
     weeks: int = Field(520, ge=1, le=5200, description="Horizon in weeks (one step = one week). [1..5200]")
     seed: int = Field(42, ge=0, le=2**63 - 1, description="Random seed (results are identical for the same seed).")
-    market: MarketConfig = Field(default_factory=MarketConfig)
-    network: NetworkConfig = Field(default_factory=NetworkConfig)
+    market: MarketConfig = Field(default_factory=MarketConfig, description="Market-wide behaviour, equal for all sellers.")
+    network: NetworkConfig = Field(default_factory=NetworkConfig, description="Customers' friendship network.")
     strategies: dict[str, Strategy] = Field(default_factory=dict, description="Custom strategies by name.")
     sellers: tuple[SellerGroup, ...] = Field(
         default=(SellerGroup(strategy="numbers_game", count=2), SellerGroup(strategy="relationship", count=2)),
@@ -267,13 +267,13 @@ def _load_raw(name_or_path: str | Path, seen: tuple[Path, ...] = ()) -> dict[str
     if path in seen:
         raise ConfigError(f"{path.name}: 'extends' forms a loop")
     data = _read_yaml(path)
+    data.setdefault("name", path.stem)
     parent = data.pop("extends", None)
     if parent is not None:
         if not isinstance(parent, str):
             raise ConfigError(f"{path.name}: extends = {parent!r}: must be a scenario name")
         base_path = (path.parent / f"{parent}.yaml") if (path.parent / f"{parent}.yaml").exists() else parent
         data = _deep_merge(_load_raw(base_path, seen + (path,)), data)
-    data.setdefault("name", path.stem)
     return data
 
 

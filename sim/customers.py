@@ -31,7 +31,7 @@ class TrustLedger:
 
     def __init__(self, base: np.ndarray, initial: np.ndarray, decay: float) -> None:
         self.base = base.astype(np.float32)
-        self._dev = (np.clip(initial, 0.0, 1.0) - self.base[:, None]).astype(np.float32)
+        self._dev = (np.clip(initial, 1e-6, 1.0 - 1e-6) - self.base[:, None]).astype(np.float32)
         self._scale = 1.0
         self._decay = float(decay)
         self._colsum = self._dev.sum(axis=0, dtype=np.float64)
@@ -58,7 +58,8 @@ class TrustLedger:
         """Set trust for unique (customer, seller) pairs; values are clipped to [0, 1]."""
         if len(idx) == 0:
             return
-        new = ((np.clip(values, 0.0, 1.0) - self.base[idx]) / self._scale).astype(np.float32)
+        # a hair inside [0, 1] so float32 storage never reads back outside it
+        new = ((np.clip(values, 1e-6, 1.0 - 1e-6) - self.base[idx]) / self._scale).astype(np.float32)
         delta = new.astype(np.float64) - self._dev[idx, sellers]
         self._colsum += np.bincount(sellers, weights=delta, minlength=self.n_sellers)
         self._dev[idx, sellers] = new

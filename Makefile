@@ -1,0 +1,128 @@
+# relationship-selling-sim: two commands set everything up on a fresh machine.
+#
+#   make run    create .venv (Python >= 3.12), install the project, run the baseline scenario
+#   make test   create .venv, install the project, run the whole test suite
+#
+# The virtual environment is rebuilt (pip re-install) whenever pyproject.toml changes, via a stamp
+# file. Override the interpreter with `make PYTHON=/path/to/python3.12 ...`, the extras with
+# `make EXTRAS=test ...`, and pass pytest options with `make test PYTEST_ARGS="-m 'not slow'"`.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV        ?= .venv
+VENV_PY     := $(VENV)/bin/python
+STAMP       := $(VENV)/.install-stamp
+EXTRAS      ?= dev
+# Only `make PYTHON=...` on the command line picks the interpreter; a stray PYTHON in the
+# environment (some CI images set one) is ignored.
+BASE_PYTHON := $(if $(filter command line,$(origin PYTHON)),$(PYTHON))
+PYTEST_ARGS ?=
+SCENARIO    ?= baseline
+OUT         ?= results/$(SCENARIO)
+PIP_FLAGS   ?= --disable-pip-version-check --progress-bar off
+
+# Interpreters tried, in order, when PYTHON is not given. Each is actually run and must report
+# Python >= 3.12 (pyenv shims for versions that are not selected fail and are skipped).
+PYENV_ROOTS   := $(sort $(PYENV_ROOT) $(HOME)/.pyenv /root/.pyenv)
+PY_CANDIDATES := python3.12 python3.13 python3.14 python3 \
+	$(foreach v,3.12 3.13,$(foreach r,$(PYENV_ROOTS),$(r)/versions/$(v)*/bin/python)) \
+	/usr/local/bin/python3.12 /usr/local/bin/python3.13 /usr/bin/python3.12 /usr/bin/python3.13
+
+.PHONY: help venv install run test test-fast lint format scenarios environment.yml clean clean-venv
+
+help:
+	@echo "make run        set up .venv and run the baseline scenario into $(OUT)"
+	@echo "make test       set up .venv and run the whole pytest suite"
+	@echo "make test-fast  the suite without tests marked slow"
+	@echo "make lint       ruff check sim tests"
+	@echo "make scenarios  list the shipped scenarios"
+	@echo "make environment.yml  regenerate environment.yml from the pins in pyproject.toml"
+	@echo "make clean      remove results/ and caches;  make clean-venv  remove .venv"
+
+# -- environment ---------------------------------------------------------------------------------
+venv install: $(STAMP)
+
+$(VENV_PY):
+	@py="$(BASE_PYTHON)"; \
+	if [ -n "$$py" ]; then \
+	  if ! "$$py" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
+	    echo "error: PYTHON=$$py is not a working Python >= 3.12" >&2; exit 1; \
+	  fi; \
+	else \
+	  for cand in $(PY_CANDIDATES); do \
+	    if "$$cand" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then py="$$cand"; break; fi; \
+	  done; \
+	fi; \
+	if [ -z "$$py" ]; then \
+	  echo "error: no Python >= 3.12 found (tried python3.12, python3.13, python3, ~/.pyenv/versions/3.12*|3.13*)." >&2; \
+	  echo "       Install one, or run: make PYTHON=/path/to/python3.12 $(MAKECMDGOALS)" >&2; \
+	  exit 1; \
+	fi; \
+	echo "creating $(VENV) with $$py ($$("$$py" -c 'import sys; print(sys.version.split()[0])'))"; \
+	"$$py" -m venv "$(VENV)"
+
+$(STAMP): pyproject.toml | $(VENV_PY)
+	@$(VENV_PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || { \
+	  echo "error: $(VENV) uses Python $$($(VENV_PY) -c 'import sys; print(sys.version.split()[0])'), need >= 3.12; run 'make clean-venv' first" >&2; exit 1; }
+	$(VENV_PY) -m pip install $(PIP_FLAGS) --quiet --upgrade pip
+	$(VENV_PY) -m pip install $(PIP_FLAGS) -e '.[$(EXTRAS)]'
+	@touch $(STAMP)
+
+# -- the two commands ----------------------------------------------------------------------------
+run: $(STAMP)
+	$(VENV_PY) -m sim run $(SCENARIO) --out $(OUT)
+
+test: $(STAMP)
+	$(VENV_PY) -m pytest $(PYTEST_ARGS)
+
+# -- conveniences --------------------------------------------------------------------------------
+test-fast: $(STAMP)
+	$(VENV_PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check sim tests
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format sim tests
+
+scenarios: $(STAMP)
+	$(VENV_PY) -m sim scenarios
+
+# environment.yml mirrors the exact pins of pyproject.toml (dependencies + every extra).
+define GEN_ENVIRONMENT_YML
+import re, tomllib
+proj = tomllib.load(open("pyproject.toml", "rb"))["project"]
+reqs = list(proj["dependencies"])
+for extra in proj.get("optional-dependencies", {}).values():
+    reqs += [r for r in extra if not r.startswith(proj["name"] + "[") and r not in reqs]
+python = re.search(r"3[.][0-9]+", proj["requires-python"]).group(0)
+lines = [
+    "# Conda environment mirroring the exact pins in pyproject.toml (the single source of truth).",
+    "# Regenerate with `make environment.yml`; tests/test_packaging.py checks that they agree.",
+    "#   conda env create -f environment.yml && conda activate relationship-selling-sim",
+    "name: relationship-selling-sim",
+    "channels:",
+    "  - conda-forge",
+    "dependencies:",
+    f"  - python={python}",
+    "  - pip",
+    "  - pip:",
+    *[f"      - {r}" for r in reqs],
+    "      - -e .",
+]
+open("environment.yml", "w").write("\n".join(lines) + "\n")
+print(f"wrote environment.yml ({len(reqs)} pinned packages)")
+endef
+export GEN_ENVIRONMENT_YML
+
+environment.yml: pyproject.toml
+	@py="$(VENV_PY)"; [ -x "$$py" ] || py="$(or $(BASE_PYTHON),python3)"; "$$py" -c "$$GEN_ENVIRONMENT_YML"
+
+clean:
+	rm -rf results test-artifacts .pytest_cache .ruff_cache .hypothesis build dist *.egg-info
+	find sim tests -name __pycache__ -type d -prune -exec rm -rf {} +
+
+clean-venv:
+	rm -rf $(VENV)
