@@ -23,9 +23,23 @@ from .strategy import PRESETS, STRATEGY_KNOBS, Strategy, interpolate, resolve_st
 
 __version__ = "0.1.0"
 
+_LAZY = {  # imported on first use so that `import sim` does not pull in matplotlib
+    "plot_cumulative": "plots", "plot_funnel": "plots", "plot_sales_by_source": "plots", "save_figures": "plots",
+    "main": "cli",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")
+
 __all__ = [
     "Config", "ConfigError", "MarketConfig", "NetworkConfig", "SellerGroup", "load_scenario", "scenario_names",
     "CustomerView", "Source", "Stage", "Market", "SERIES", "crossover_week", "strategy_curves", "summarize",
     "Friendships", "build_network", "Results", "flatten_summary", "model_function", "replicate_seed", "run",
     "run_replicates", "Seller", "PRESETS", "STRATEGY_KNOBS", "Strategy", "interpolate", "resolve_strategy",
+    "plot_cumulative", "plot_funnel", "plot_sales_by_source", "save_figures", "main",
 ]

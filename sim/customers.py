@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .arrays import sum_by_key
 from .config import MarketConfig
 from .network import Friendships
 
@@ -68,9 +69,7 @@ class TrustLedger:
         """Add ``delta`` to trust for (customer, seller) pairs, summing repeated pairs first."""
         if len(idx) == 0:
             return
-        key = idx.astype(np.int64) * self.n_sellers + sellers
-        uniq, inv = np.unique(key, return_inverse=True)
-        total = np.bincount(inv, weights=delta)
+        uniq, total = sum_by_key(idx.astype(np.int64) * self.n_sellers + sellers, delta)
         ui, us = np.divmod(uniq, self.n_sellers)
         self.set_pairs(ui, us, self.pairs(ui, us) + total)
 

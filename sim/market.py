@@ -13,6 +13,7 @@ from typing import Any
 import mesa
 import numpy as np
 
+from .arrays import first_per_key
 from .config import Config, load_scenario
 from .customers import NEVER, CustomerPopulation, CustomerView
 from .funnel import Source, WeeklyCounters
@@ -26,15 +27,6 @@ __all__ = ["Market"]
 _SOURCE_COUNTER = {Source.NEW: "sales_new", Source.REPEAT: "sales_repeat",
                    Source.REFERRAL: "sales_referral", Source.INBOUND: "sales_inbound"}
 _EMPTY = np.zeros(0, dtype=np.int64)
-
-
-def _first_per_key(keys: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Indices of one randomly chosen entry per distinct key (the first in a random order)."""
-    if len(keys) == 0:
-        return _EMPTY
-    perm = rng.permutation(len(keys))
-    _, first = np.unique(keys[perm], return_index=True)
-    return np.sort(perm[first])
 
 
 def _within_budget(sellers: np.ndarray, cost: np.ndarray, available: np.ndarray,
@@ -211,7 +203,7 @@ class Market(mesa.Model):
         pop, m = self.customers, self.market
         live = pop.in_market[c]
         c, s, src = c[live], s[live], src[live]
-        keep = _first_per_key(c, self.rng)
+        keep = first_per_key(c, self.rng)
         c, s, src = c[keep], s[keep], src[keep]
         ok = _within_budget(s, np.full(len(c), m.presentation_minutes), self._left, self.rng)
         if not ok.all():  # came to buy and nobody had time: "don't invite people if you don't have the bandwidth"
@@ -261,7 +253,7 @@ class Market(mesa.Model):
         c = rng.integers(0, pop.n, len(s))
         fresh = pop.last_seller[c] != s   # own customers are looked after in _keep_in_touch
         c, s = c[fresh], s[fresh]
-        keep = _first_per_key(c * self.n_sellers + s, rng)
+        keep = first_per_key(c * self.n_sellers + s, rng)
         c, s = c[keep], s[keep]
         self._spend(s, st.minutes_per_contact[s])
         self.counters.add("leads", s)
@@ -275,7 +267,7 @@ class Market(mesa.Model):
         c, s = c[prospect], s[prospect]
         self.counters.add("prospects", s)
         c, s = self._accept_presentation(c, s)
-        keep = _first_per_key(c, rng)   # a customer sits through one presentation per week
+        keep = first_per_key(c, rng)   # a customer sits through one presentation per week
         c, s = c[keep], s[keep]
         self._book_presentations(c, s, np.full(len(c), Source.NEW), pitch=False)
 

@@ -1,0 +1,163 @@
+"""Tests for sim.plots: figure structure with and without replicates, and files on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.collections import PolyCollection
+from matplotlib.figure import Figure
+
+import sim
+from sim.plots import (
+    FIGURE_FILES,
+    SOURCES,
+    STRATEGY_COLORS,
+    plot_cumulative,
+    plot_funnel,
+    plot_sales_by_source,
+    save_figures,
+    strategy_colors,
+)
+
+STAGES = 4
+
+
+@pytest.fixture(scope="module")
+def single(small_config: sim.Config) -> sim.Results:
+    return sim.run(small_config)
+
+
+@pytest.fixture(scope="module")
+def replicated(small_config: sim.Config) -> sim.Results:
+    return sim.run_replicates(small_config, 3)
+
+
+def strategy_lines(fig: Figure) -> list:
+    return [line for line in fig.axes[0].lines if line.get_gid() != "crossover"]
+
+
+def bands(fig: Figure) -> list:
+    return [c for c in fig.axes[0].collections if isinstance(c, PolyCollection)]
+
+
+# ------------------------------------------------------------------------------------------- cumulative
+def test_cumulative_single_run(single: sim.Results) -> None:
+    fig = plot_cumulative(single.timeseries)
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    lines = strategy_lines(fig)
+    assert [line.get_label() for line in lines] == ["numbers_game", "relationship"]
+    assert [line.get_color() for line in lines] == [STRATEGY_COLORS["numbers_game"], STRATEGY_COLORS["relationship"]]
+    assert not bands(fig)
+    assert len(ax.lines) == 2  # no crossover line unless asked
+    # x axis in years, y values are per-seller means
+    x, y = lines[1].get_data()
+    assert x[-1] == pytest.approx(60 / 52)
+    assert y[-1] == pytest.approx(single.summary["strategies"]["relationship"]["revenue_total"])
+    assert ax.get_title(loc="left") == "Cumulative revenue per seller, by strategy"
+
+
+def test_cumulative_marks_crossover(single: sim.Results) -> None:
+    fig = plot_cumulative(single.timeseries, crossover_week=26, crossover_label="crossover here")
+    ax = fig.axes[0]
+    assert len(ax.lines) == 3
+    marker = next(line for line in ax.lines if line.get_gid() == "crossover")
+    assert marker.get_linestyle() == ":"
+    assert marker.get_xdata()[0] == pytest.approx(0.5)
+    assert any(t.get_text() == "crossover here" for t in ax.texts)
+    # replicate summaries give a dict; None draws nothing
+    assert len(plot_cumulative(single.timeseries, crossover_week={"mean": 30.0}).axes[0].lines) == 3
+    assert len(plot_cumulative(single.timeseries, crossover_week=None).axes[0].lines) == 2
+
+
+def test_cumulative_with_replicates_draws_band(replicated: sim.Results) -> None:
+    df = replicated.timeseries
+    fig = plot_cumulative(df, "referrals_cumulative")
+    lines = strategy_lines(fig)
+    assert len(lines) == 2 and len(bands(fig)) == 2
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert any("95% CI of the mean over 3 runs" in t for t in legend)
+    # the line is the mean over replicates of the per-replicate strategy means
+    last = df[df["week"] == df["week"].max()]
+    expected = last[last["strategy"] == "numbers_game"].groupby("replicate")["referrals_cumulative"].mean().mean()
+    assert lines[0].get_ydata()[-1] == pytest.approx(expected)
+    fig_pct = plot_cumulative(df, band="percentile")
+    assert any("percentiles" in t.get_text() for t in fig_pct.axes[0].get_legend().get_texts())
+    with pytest.raises(ValueError):
+        plot_cumulative(df, band="wide")
+
+
+def test_cumulative_into_existing_axes(single: sim.Results) -> None:
+    fig = Figure()
+    ax = fig.add_subplot()
+    assert plot_cumulative(single.timeseries, ax=ax, title="mine") is fig
+    assert ax.get_title(loc="left") == "mine"
+
+
+# ------------------------------------------------------------------------------------------- funnel
+@pytest.mark.parametrize("which", ["single", "replicated"])
+def test_funnel_bars(which: str, request: pytest.FixtureRequest) -> None:
+    res: sim.Results = request.getfixturevalue(which)
+    fig = plot_funnel(res.timeseries, weeks=52)
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    assert len(ax.patches) == 2 * STAGES
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Leads", "Prospects", "Presentations", "Sales"]
+    assert "year 1" in ax.get_title(loc="left")
+    heights = np.array([p.get_height() for p in ax.patches[:STAGES]])
+    year1 = res.runs[0]["strategies"]["numbers_game"]["funnel_year1"] if which == "single" else None
+    if year1 is not None:
+        assert np.nan_to_num(heights) == pytest.approx([year1[s] for s in ("leads", "prospects", "presentations",
+                                                                           "sales")])
+    assert len(ax.texts) == 2 * STAGES  # every bar is annotated
+    whole = plot_funnel(res.timeseries).axes[0]
+    assert "whole horizon" in whole.get_title(loc="left")
+
+
+# ------------------------------------------------------------------------------------------- sources
+@pytest.mark.parametrize("which", ["single", "replicated"])
+def test_sales_by_source_bars(which: str, request: pytest.FixtureRequest) -> None:
+    res: sim.Results = request.getfixturevalue(which)
+    fig = plot_sales_by_source(res.timeseries)
+    assert len(fig.axes) == 2  # one panel per strategy
+    years = 2  # 60 weeks: year 1 and a partial year 2
+    for ax, name in zip(fig.axes, ["numbers_game", "relationship"], strict=True):
+        assert ax.get_title(loc="left") == name
+        assert len(ax.patches) == years * len(SOURCES)
+    # stacked total of year 1 = per-seller sales in year 1
+    ax = fig.axes[1]
+    total_year1 = sum(p.get_height() for p in ax.patches[::years])
+    df = res.timeseries
+    sub = df[(df["strategy"] == "relationship") & (df["week"] <= 52)]
+    keys = ["replicate", "seller"] if "replicate" in df.columns else ["seller"]
+    expected = sub.groupby(keys, observed=True)["sales"].sum().mean()
+    assert total_year1 == pytest.approx(expected)
+    assert "2*" in [t.get_text() for t in ax.get_xticklabels()]
+
+
+# ------------------------------------------------------------------------------------------- files
+def test_save_figures_png_and_svg(single: sim.Results, tmp_path: Path) -> None:
+    paths = save_figures(single, tmp_path / "figs", formats=("png", "svg"))
+    assert len(paths) == 2 * len(FIGURE_FILES)
+    for name in FIGURE_FILES:
+        png, svg = tmp_path / "figs" / f"{name}.png", tmp_path / "figs" / f"{name}.svg"
+        assert png in paths and svg in paths
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert png.stat().st_size > 5000
+        assert b"<svg" in svg.read_bytes()[:1000]
+
+
+def test_save_figures_with_replicates(replicated: sim.Results, tmp_path: Path) -> None:
+    paths = save_figures(replicated, tmp_path, formats="png")
+    assert sorted(p.name for p in paths) == sorted(f"{n}.png" for n in FIGURE_FILES)
+    assert all(p.stat().st_size > 5000 for p in paths)
+
+
+def test_strategy_colors_are_stable() -> None:
+    colors = strategy_colors(["relationship", "mine", "numbers_game", "other"])
+    assert colors["numbers_game"] == STRATEGY_COLORS["numbers_game"]
+    assert colors["relationship"] == STRATEGY_COLORS["relationship"]
+    assert len(set(colors.values())) == 4
+    assert strategy_colors(["mine", "other"]) == {"mine": colors["mine"], "other": colors["other"]}
