@@ -237,11 +237,11 @@ def _referral_lines(summary: dict[str, Any], runs: list[dict[str, Any]], names: 
     if ratios:
         text += f" (ratio {_show(ratios, lambda x: 'n/a' if x is None else f'{x:.2f}')})"
     lines = [text + "."]
-    passing = [(s, _mean([_strat(r, s, "referrals_made") for r in runs]) or 0.0) for s in names]
+    passing = [(s, _mean([_strat(r, s, "handoffs_made") for r in runs]) or 0.0) for s in names]
     passing = [(s, v) for s, v in passing if v > 0]
     if passing:
         who = ", ".join(f"each {s} seller passed on {_num(v)}" for s, v in passing)
-        lines.append(f"  (these include customers sent over by competitors who declined a poor fit: {who})")
+        lines.append(f"  (from friends' word of mouth; separately, poor fits sent to a better-fitting competitor: {who})")
     return lines
 
 

@@ -125,13 +125,27 @@ class Config(BaseModel):
     def _expand_presets(cls, value: Any) -> Any:
         if not isinstance(value, dict):
             return value
+        def expand(name: str, seen: tuple[str, ...]) -> Any:
+            spec = value[name]
+            if not isinstance(spec, dict) or "preset" not in spec:
+                return spec
+            knobs = dict(spec)
+            base = knobs.pop("preset")
+            if base in PRESETS:
+                start = PRESETS[base].model_dump()
+            elif isinstance(base, str) and base in value and base not in seen:
+                start = expand(base, seen + (name,))
+                start = start.model_dump() if isinstance(start, Strategy) else dict(start)
+            else:
+                allowed = ", ".join(sorted(set(PRESETS) | set(value) - {name}))
+                raise ValueError(f"strategies.{name}.preset = {base!r}: allowed {allowed}")
+            return {**start, **knobs}   # validated as a Strategy by pydantic, so errors name the path
+
         out = {}
-        for name, spec in value.items():
+        for name in value:
             if name in PRESETS:
                 raise ValueError(f"custom strategy name {name!r} clashes with a preset name")
-            if isinstance(spec, dict) and "preset" in spec:
-                spec = resolve_strategy(spec, {})
-            out[name] = spec
+            out[name] = expand(name, ())
         return out
 
     @model_validator(mode="after")

@@ -31,12 +31,13 @@ class Source(IntEnum):
     REPEAT = 1     # a customer who bought from this seller before
     REFERRAL = 2   # sent by a friend (or by another seller who declined a poor fit)
     INBOUND = 3    # came by themselves because they already trusted the seller
+    HANDOFF = 4    # sent over by a competitor who declined a poor fit (counted with referrals in sales)
 
 
 WEEKLY_COUNTERS: tuple[str, ...] = (
     "leads", "prospects", "presentations", "sales",
     "sales_new", "sales_repeat", "sales_referral", "sales_inbound",
-    "referrals_received", "referrals_made", "declined_poor_fit", "turned_away",
+    "referrals_received", "handoffs_made", "handoffs_received", "declined_poor_fit", "turned_away",
     "follow_ups", "keep_in_touch", "service_failures", "failures_fixed",
     "reviews_new", "minutes_used", "returns", "defections",
     "experiences", "satisfaction_sum",

@@ -249,12 +249,7 @@ class Market(mesa.Model):
         n = np.floor(np.maximum(self._left, 0.0) / st.minutes_per_contact).astype(np.int64)
         if n.sum() == 0:
             return
-        s = np.repeat(np.arange(self.n_sellers), n)
-        c = rng.integers(0, pop.n, len(s))
-        fresh = pop.last_seller[c] != s   # own customers are looked after in _keep_in_touch
-        c, s = c[fresh], s[fresh]
-        keep = first_per_key(c * self.n_sellers + s, rng)
-        c, s = c[keep], s[keep]
+        c, s = self._cold_list(n)
         self._spend(s, st.minutes_per_contact[s])
         self.counters.add("leads", s)
         pitched_recently = self.week - pop.last_contact[c, s] < m.attention_weeks
@@ -270,6 +265,34 @@ class Market(mesa.Model):
         keep = first_per_key(c, rng)   # a customer sits through one presentation per week
         c, s = c[keep], s[keep]
         self._book_presentations(c, s, np.full(len(c), Source.NEW), pitch=False)
+
+    def _cold_list(self, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``n[s]`` distinct random customers for each seller s, none of them its own customers.
+
+        Spare names replace dropped ones (own customers, repeats), so no contact time is lost; in a
+        market too small for the list, the seller calls everyone it can and the rest of its time
+        stays unused.
+        """
+        pop, rng = self.customers, self.rng
+        small = n * 4 > pop.n
+        s = np.repeat(np.arange(self.n_sellers), np.where(small, 0, n + n // 4 + 8))
+        c = rng.integers(0, pop.n, len(s))
+        keep = first_per_key(c * self.n_sellers + s, rng)
+        keep = keep[pop.last_seller[c[keep]] != s[keep]]
+        c, s = c[keep], s[keep]
+        parts_c, parts_s = [c], [s]
+        for j in np.flatnonzero(small):   # small market: sample without replacement
+            others = np.flatnonzero(pop.last_seller != j)
+            pick = rng.choice(others, size=min(int(n[j]), len(others)), replace=False)
+            parts_c.append(pick)
+            parts_s.append(np.full(len(pick), j))
+        if len(parts_c) > 1:
+            c, s = np.concatenate(parts_c), np.concatenate(parts_s)
+            order = np.argsort(s, kind="stable")
+            c, s = c[order], s[order]
+        starts = np.searchsorted(s, np.arange(self.n_sellers))
+        take = np.arange(len(c)) - starts[s] < n[s]
+        return c[take], s[take]
 
     def _hold_presentations(self) -> None:
         """All of the week's presentations, each customer with one seller at most."""
@@ -357,9 +380,9 @@ class Market(mesa.Model):
         fits[np.arange(k), s] = -np.inf
         best = fits.argmax(axis=1)
         better = fits[np.arange(k), best] > own
-        self.counters.add("referrals_made", s[better])
-        self.counters.add("referrals_received", best[better])
-        self._queue_warm(c[better], best[better], Source.REFERRAL)
+        self.counters.add("handoffs_made", s[better])
+        self.counters.add("handoffs_received", best[better])
+        self._queue_warm(c[better], best[better], Source.HANDOFF)
 
     def _sell(self, c: np.ndarray, s: np.ndarray, src: np.ndarray, fit: np.ndarray) -> None:
         if len(c) == 0:
@@ -373,6 +396,7 @@ class Market(mesa.Model):
         cnt.add("defections", prev[lost])
         np.subtract.at(self.book, prev[prev >= 0], 1)
         np.add.at(self.book, s, 1)
+        src = np.where(src == Source.HANDOFF, Source.REFERRAL, src)
         src = np.where(pop.purchases_with[c, s] > 0, Source.REPEAT, src)
         pop.purchases_with[c, s] += 1
         pop.purchases[c] += 1

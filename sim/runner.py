@@ -154,7 +154,7 @@ def aggregate_summaries(summaries: list[dict[str, Any]]) -> dict[str, Any]:
             stats_ = mean_interval([v for v in values if v is not None])
             stats_["never_share"] = sum(v is None for v in values) / len(values)
             out[key] = stats_
-        elif isinstance(value, str) or (value is None and all(v is None or isinstance(v, str) for v in values)):
+        elif any(isinstance(v, str) for v in values):
             labels = [v for v in values if v is not None]
             out[key] = max(set(labels), key=labels.count) if labels else None
             if key.startswith("leader"):

@@ -1,0 +1,278 @@
+"""Tests for sim.runner and the headline metrics: replicates, seeds, saving, model-as-function."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pandas.testing as pdt
+import pytest
+
+import sim
+from sim.metrics import crossover_week
+
+
+def small(**updates) -> sim.Config:
+    return sim.load_scenario("baseline", updates={"market.customers": 300, "weeks": 60, **updates})
+
+
+@pytest.fixture(scope="module")
+def replicates() -> sim.Results:
+    return sim.run_replicates(small(), replicates=3, seed=7)
+
+
+def _interval_leaves(d: dict[str, Any], prefix: str = "") -> list[tuple[str, dict]]:
+    out = []
+    for key, value in d.items():
+        if isinstance(value, dict) and {"mean", "low", "high"} <= set(value):
+            out.append((prefix + key, value))
+        elif isinstance(value, dict):
+            out.extend(_interval_leaves(value, f"{prefix}{key}."))
+    return out
+
+
+# ------------------------------------------------------------------ replicates
+def test_replicate_summary_is_mean_low_high(replicates: sim.Results) -> None:
+    s = replicates.summary
+    assert s["replicates"] == 3
+    rel = s["strategies"]["relationship"]
+    for key in ("revenue_total", "referrals_total", "mean_trust_final", "hours_used"):
+        assert set(rel[key]) >= {"mean", "low", "high"}, key
+    leaves = _interval_leaves(s)
+    assert len(leaves) > 20
+    for name, v in leaves:
+        if v["mean"] is None:
+            continue
+        assert v["low"] <= v["mean"] <= v["high"], (name, v)
+    for key in ("revenue_ratio", "referral_ratio"):
+        assert set(s[key]) >= {"mean", "low", "high"}
+    assert 0.0 <= s["crossover_week"]["never_share"] <= 1.0
+
+
+def test_replicate_mean_is_mean_of_runs(replicates: sim.Results) -> None:
+    runs = replicates.runs
+    assert len(runs) == 3
+    vals = [r["strategies"]["numbers_game"]["revenue_total"] for r in runs]
+    agg = replicates.summary["strategies"]["numbers_game"]["revenue_total"]
+    assert agg["mean"] == pytest.approx(np.mean(vals))
+    if len(set(vals)) > 1:
+        assert agg["low"] < agg["mean"] < agg["high"]
+
+
+def test_replicate_timeseries_stacked(replicates: sim.Results) -> None:
+    df = replicates.timeseries
+    assert sorted(df["replicate"].unique()) == [0, 1, 2]
+    cfg = replicates.config
+    assert len(df) == 3 * cfg.weeks * cfg.n_sellers
+
+
+def test_replicate_seeds_deterministic_and_distinct() -> None:
+    assert sim.replicate_seed(7, 0) == sim.replicate_seed(7, 0)
+    seeds = [sim.replicate_seed(7, i) for i in range(20)]
+    assert len(set(seeds)) == 20
+    assert sim.replicate_seed(7, 0) != sim.replicate_seed(8, 0)
+    assert sim.replicate_seed(7, 1) != sim.replicate_seed(1, 7)
+    assert all(isinstance(x, int) and 0 <= x < 2**63 for x in seeds)
+    # valid as a config seed
+    small(seed=max(seeds))
+
+
+def test_replicates_use_replicate_seeds(replicates: sim.Results) -> None:
+    assert [r["seed"] for r in replicates.runs] == [sim.replicate_seed(7, i) for i in range(3)]
+    # each replicate is the plain run with its seed: independent of which process/order ran it
+    one = sim.run(small(), seed=sim.replicate_seed(7, 1)).timeseries
+    rep = replicates.timeseries
+    part = rep[rep["replicate"] == 1].drop(columns="replicate").reset_index(drop=True)
+    pdt.assert_frame_equal(part, one.reset_index(drop=True))
+    # replicates differ from each other
+    r0 = rep[rep["replicate"] == 0]["sales"].to_numpy()
+    r2 = rep[rep["replicate"] == 2]["sales"].to_numpy()
+    assert not np.array_equal(r0, r2)
+
+
+def test_run_replicates_reproducible() -> None:
+    a = sim.run_replicates(small(weeks=20), replicates=2, seed=3)
+    b = sim.run_replicates(small(weeks=20), replicates=2, seed=3)
+    pdt.assert_frame_equal(a.timeseries, b.timeseries)
+    assert a.summary == b.summary
+
+
+def test_run_replicates_rejects_zero() -> None:
+    with pytest.raises(ValueError):
+        sim.run_replicates(small(weeks=5), replicates=0)
+
+
+# ------------------------------------------------------------------ saving
+def _strict_json(text: str) -> Any:
+    def bad(name: str) -> None:
+        raise ValueError(f"non-standard JSON constant {name}")
+    return json.loads(text, parse_constant=bad)
+
+
+def test_results_save_single_run(tmp_path: Path) -> None:
+    res = sim.run(small(weeks=30), seed=2)
+    out = res.save(tmp_path / "run")
+    assert out == tmp_path / "run"
+    for name in ("timeseries.parquet", "summary.json", "config.json"):
+        assert (out / name).is_file() and (out / name).stat().st_size > 0
+    summary = _strict_json((out / "summary.json").read_text())
+    assert summary["strategies"]["relationship"]["revenue_total"] == pytest.approx(
+        res.summary["strategies"]["relationship"]["revenue_total"])
+    assert summary["seed"] == 2
+    cfg = sim.Config.model_validate_json((out / "config.json").read_text())
+    assert cfg == res.config
+    back = pd.read_parquet(out / "timeseries.parquet")
+    assert list(back.columns) == list(res.timeseries.columns)
+    np.testing.assert_array_equal(back["revenue"].to_numpy(), res.timeseries["revenue"].to_numpy())
+
+
+def test_results_save_replicates_strict_json(tmp_path: Path, replicates: sim.Results) -> None:
+    out = replicates.save(tmp_path / "reps")
+    summary = _strict_json((out / "summary.json").read_text())
+    assert set(summary["strategies"]["numbers_game"]["revenue_total"]) >= {"mean", "low", "high"}
+    assert len(pd.read_parquet(out / "timeseries.parquet")) == len(replicates.timeseries)
+
+
+def test_results_save_handles_nan(tmp_path: Path) -> None:
+    """A run with no reviews has NaN ratings: summary.json must still be standard JSON."""
+    res = sim.run(small(weeks=10, **{"market.reviews": False}), seed=1)
+    out = res.save(tmp_path / "nan")
+    _strict_json((out / "summary.json").read_text())
+
+
+# ------------------------------------------------------------------ run / summary
+def test_run_accepts_name_and_overrides() -> None:
+    res = sim.run("baseline", seed=1, market__customers=200, weeks=15)
+    assert res.config.market.customers == 200 and res.config.weeks == 15
+    assert res.timeseries["week"].max() == 15
+    assert res.model is not None and res.model.customers.n == 200
+    assert res.summary["weeks"] == 15
+
+
+def test_summary_consistent_with_timeseries() -> None:
+    res = sim.run(small(), seed=4)
+    df, s = res.timeseries, res.summary
+    assert s["incumbent"] == "numbers_game" and s["challenger"] == "relationship"
+    for name in ("numbers_game", "relationship"):
+        sub = df[df["strategy"] == name]
+        n = sub["seller"].nunique()
+        st_ = s["strategies"][name]
+        assert st_["sellers"] == n
+        assert st_["revenue_total"] == pytest.approx(sub["revenue"].sum() / n)
+        assert st_["revenue_year1"] == pytest.approx(sub[sub["week"] <= 52]["revenue"].sum() / n)
+        assert st_["funnel"]["sales"] == pytest.approx(sub["sales"].sum() / n)
+        assert st_["referrals_total"] == pytest.approx(sub["referrals_received"].sum() / n)
+        assert st_["revenue_discounted"] <= st_["revenue_total"] + 1e-9
+    total_share = sum(s["strategies"][n]["market_share"] for n in ("numbers_game", "relationship"))
+    assert total_share == pytest.approx(1.0)
+    a, b = s["strategies"]["numbers_game"], s["strategies"]["relationship"]
+    if a["revenue_total"]:
+        assert s["revenue_ratio"] == pytest.approx(b["revenue_total"] / a["revenue_total"])
+    assert s["leader_final"] == ("relationship" if b["revenue_total"] > a["revenue_total"] else "numbers_game")
+    assert s["crossover_week"] == crossover_week(df, "relationship", "numbers_game")
+
+
+# ------------------------------------------------------------------ model_function
+def test_model_function_returns_flat_dict() -> None:
+    f = sim.model_function(small(weeks=30))
+    out = f(seed=1)
+    assert isinstance(out, dict)
+    assert "relationship.revenue_total" in out and "numbers_game.revenue_total" in out
+    assert isinstance(out["relationship.revenue_total"], float)
+    ref = sim.run(small(weeks=30), seed=1).summary
+    assert out["relationship.revenue_total"] == ref["strategies"]["relationship"]["revenue_total"]
+    assert out == f(seed=1)
+
+
+def test_model_function_params_and_outcomes() -> None:
+    f = sim.model_function(small(weeks=30), outcomes=["relationship.revenue_total", "crossover_week"])
+    out = f(seed=2, market__price=10.0)
+    assert set(out) == {"relationship.revenue_total", "crossover_week"}
+    ref = sim.run(small(weeks=30, **{"market.price": 10.0}), seed=2).summary
+    assert out["relationship.revenue_total"] == pytest.approx(ref["strategies"]["relationship"]["revenue_total"])
+    dotted = f(seed=2, **{"market.price": 10.0})
+    assert dotted == out
+    with pytest.raises(sim.ConfigError):
+        f(seed=2, market__nonsense=1)
+
+
+def test_flatten_summary() -> None:
+    flat = sim.flatten_summary({"strategies": {"relationship": {"revenue_total": 1, "funnel": {"leads": 3}}},
+                                "crossover_week": 5, "revenue_ratio": {"mean": 2}})
+    assert flat == {"relationship.revenue_total": 1, "relationship.funnel.leads": 3,
+                    "crossover_week": 5, "revenue_ratio.mean": 2}
+
+
+# ------------------------------------------------------------------ crossover_week
+def synthetic(inc: list[float], cha: list[float], first_week: int = 1, sellers_per: int = 1) -> pd.DataFrame:
+    """Weekly table with cumulative revenue per seller; each strategy's sellers share the curve ± spread."""
+    rows = []
+    for k, (a, b) in enumerate(zip(inc, cha, strict=True)):
+        for j in range(sellers_per):
+            spread = (j - (sellers_per - 1) / 2) * 2.0   # sums to zero: the mean is the curve
+            rows.append({"week": first_week + k, "seller": f"ng_{j}", "strategy": "numbers_game",
+                         "revenue_cumulative": a + spread})
+            rows.append({"week": first_week + k, "seller": f"rel_{j}", "strategy": "relationship",
+                         "revenue_cumulative": b + spread})
+    return pd.DataFrame(rows)
+
+
+INC = [10.0 * w for w in range(1, 11)]   # weeks 1..10
+
+
+@pytest.mark.parametrize("sellers_per", [1, 2, 3])
+def test_crossover_at_week_5(sellers_per: int) -> None:
+    cha = [0, 5, 15, 30, 60, 90, 120, 150, 180, 210]   # behind in weeks 1-4, ahead from week 5
+    assert [c > i for c, i in zip(cha, INC, strict=True)].index(True) == 4
+    df = synthetic(INC, cha, sellers_per=sellers_per)
+    assert crossover_week(df, "relationship", "numbers_game") == 5
+
+
+def test_crossover_never() -> None:
+    cha = [5.0 * w for w in range(1, 11)]
+    assert crossover_week(synthetic(INC, cha), "relationship", "numbers_game") is None
+
+
+def test_crossover_ahead_from_start() -> None:
+    cha = [20.0 * w for w in range(1, 11)]
+    assert crossover_week(synthetic(INC, cha), "relationship", "numbers_game") == 1
+    assert crossover_week(synthetic(INC, cha, first_week=3), "relationship", "numbers_game") == 3
+
+
+def test_crossover_last_overtake_counts() -> None:
+    # ahead early, behind in weeks 4-6, ahead again from week 7 on
+    cha = [20, 30, 40, 35, 45, 55, 75, 90, 100, 120]
+    assert crossover_week(synthetic(INC, cha), "relationship", "numbers_game") == 7
+
+
+def test_crossover_lost_lead_is_never() -> None:
+    cha = [20, 30, 40, 50, 60, 61, 62, 63, 64, 65]   # ahead first, behind at the horizon
+    assert crossover_week(synthetic(INC, cha), "relationship", "numbers_game") is None
+
+
+def test_crossover_tie_is_not_ahead() -> None:
+    assert crossover_week(synthetic(INC, list(INC)), "relationship", "numbers_game") is None
+    cha = list(INC[:-1]) + [INC[-1] + 1]
+    assert crossover_week(synthetic(INC, cha), "relationship", "numbers_game") == 10
+
+
+def test_crossover_missing_strategy() -> None:
+    df = synthetic(INC, INC)
+    assert crossover_week(df, "mix", "numbers_game") is None
+
+
+def test_crossover_on_real_run_is_consistent() -> None:
+    res = sim.run(small(), seed=5)
+    week = res.summary["crossover_week"]
+    curves = sim.strategy_curves(res.timeseries, "revenue_cumulative")
+    ahead = curves["relationship"] > curves["numbers_game"]
+    if week is None:
+        assert not ahead.iloc[-1]
+    else:
+        assert ahead.loc[week:].all()
+        assert week == curves.index[0] or not ahead.loc[week - 1]
+    assert math.isfinite(res.summary["strategies"]["relationship"]["revenue_total"])
