@@ -80,6 +80,10 @@ class MarketConfig(BaseModel):
     wom_weight: float = Field(0.1, ge=0.0, le=1.0, description="How far a friend's story moves trust toward the seller. [0..1]")
     referral_rate: float = Field(0.15, ge=0.0, le=1.0, description="Chance a friend with an open need who hears a good story becomes a referral. [0..1]")
     referral_ask_lift: float = Field(0.25, ge=0.0, le=1.0, description="Extra referral chance when the seller asks for referrals. [0..1]")
+    outbound_contact: bool = Field(True, description="Sellers contact customers (cold calls, keeping in touch). False leaves only customers who come by themselves (the Bass-diffusion limit).")
+    outside_influence: float = Field(0.0, ge=0.0, le=1.0, description="Weekly chance that a customer who has never bought decides to buy on outside influence (media, advertising): Bass p. 0 = off. [per week, 0..1]")
+    imitation: float = Field(0.0, ge=0.0, le=1.0, description="Weekly chance of deciding to buy per unit share of customers who already bought (ongoing word of mouth in a fully mixed market): Bass q. 0 = off. [per week, 0..1]")
+    repeat_probability: float | None = Field(None, ge=0.0, lt=1.0, description="If set, after each purchase the customer buys again from the same seller at the next need with this probability, else never again; replaces trust-driven repeat business (the lifetime-value limit). [0..1)")
     discount_rate: float = Field(0.05, ge=0.0, le=1.0, description="Annual discount rate for discounted revenue and lifetime value. [per year, 0..1]")
 
 

@@ -100,11 +100,13 @@ class Market(mesa.Model):
         self._start_week()
         self._needs_arise()
         self._expire_needs()
+        self._diffusion()
         self._after_sales()
         self._customers_seek()
         self._serve_warm_leads()
-        self._keep_in_touch()
-        self._prospect()
+        if self.market.outbound_contact:
+            self._keep_in_touch()
+            self._prospect()
         self._hold_presentations()
         self._end_week()
 
@@ -141,6 +143,36 @@ class Market(mesa.Model):
         stale = np.flatnonzero(pop.in_market & (pop.need_since <= self.week - self.market.need_patience_weeks))
         pop.in_market[stale] = False
         pop.next_need[stale] = self._next_need_week(len(stale))
+
+    def _diffusion(self) -> None:
+        """Outside influence and fully mixed word of mouth (Bass p and q), when switched on.
+
+        A customer who has never bought decides to buy with weekly probability
+        ``outside_influence + imitation x (share of customers who have bought)`` and buys from a
+        seller chosen in proportion to willingness. Off by default; used for the Bass limit.
+        """
+        m = self.market
+        if m.outside_influence == 0.0 and m.imitation == 0.0:
+            return
+        pop, rng = self.customers, self.rng
+        never = np.flatnonzero(pop.purchases == 0)
+        hazard = m.outside_influence + m.imitation * (1.0 - len(never) / pop.n)
+        c = never[rng.random(len(never)) < hazard]
+        c = c[self._busy[c] != self.week]
+        if len(c) == 0:
+            return
+        s = self._choose_seller(c)
+        self.counters.add("leads", s)
+        self.counters.add("prospects", s)
+        self.counters.add("presentations", s)
+        self._sell(c, s, np.full(len(c), Source.INBOUND), self._fit(c, s))
+
+    def _choose_seller(self, c: np.ndarray) -> np.ndarray:
+        """For each customer, a seller drawn in proportion to willingness (trust as seen)."""
+        will = willingness(self.reviews.effective_trust(self.customers.trust.rows(c), self.customers.reads_reviews[c]),
+                           self.market)
+        cum = np.cumsum(will, axis=1)
+        return (self.rng.random(len(c))[:, None] * cum[:, -1:] < cum).argmax(axis=1)
 
     def _after_sales(self) -> None:
         """Last week's sales: service failures, follow-ups, recovery, satisfaction, reviews, word of mouth."""
@@ -184,6 +216,13 @@ class Market(mesa.Model):
         if len(c) == 0:
             return
         pop, rng = self.customers, self.rng
+        if self.market.repeat_probability is not None:   # lifetime-value limit: loyal repeat buyers
+            back = pop.last_seller[c] >= 0
+            cb, sb = c[back], pop.last_seller[c[back]].astype(np.int64)
+            self._sell(cb, sb, np.full(len(cb), Source.REPEAT), self._fit(cb, sb))
+            c = c[~back]
+            if len(c) == 0:
+                return
         eff = self.reviews.effective_trust(pop.trust.rows(c), pop.reads_reviews[c])
         will = willingness(eff, self.market)
         go = rng.random(len(c)) < will.max(axis=1)
@@ -389,7 +428,7 @@ class Market(mesa.Model):
             return
         pop, cnt = self.customers, self.counters
         pop.in_market[c] = False
-        pop.next_need[c] = self._next_need_week(len(c))
+        pop.next_need[c] = self._next_need_week(len(c), after_sale=True)
         prev = pop.last_seller[c].astype(np.int64)
         cnt.add("returns", s[prev == s])
         lost = (prev >= 0) & (prev != s)
@@ -419,11 +458,15 @@ class Market(mesa.Model):
             pop.fit[c[missing], s[missing]] = fit[missing]
         return fit.astype(np.float64)
 
-    def _next_need_week(self, k: int) -> np.ndarray:
-        if not self.market.recurring_needs:
+    def _next_need_week(self, k: int, *, after_sale: bool = False) -> np.ndarray:
+        m = self.market
+        if not m.recurring_needs:
             return np.full(k, NEVER, dtype=np.int32)
-        gap = self.rng.geometric(1.0 / self.market.purchase_cycle_weeks, k)
-        return np.minimum(self.week + gap, NEVER).astype(np.int32)
+        gap = self.rng.geometric(1.0 / m.purchase_cycle_weeks, k)
+        week = np.minimum(self.week + gap, NEVER).astype(np.int32)
+        if after_sale and m.repeat_probability is not None:
+            week[self.rng.random(k) >= m.repeat_probability] = NEVER
+        return week
 
     def _queue_warm(self, c: np.ndarray, s: np.ndarray, source: Source) -> None:
         if len(c):
