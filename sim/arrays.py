@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["first_per_key", "sum_by_key"]
+__all__ = ["first_per_key", "sum_by_key", "clip"]
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 
@@ -22,6 +22,11 @@ def first_per_key(keys: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     first[0] = True
     np.not_equal(sk[1:], sk[:-1], out=first[1:])
     return np.sort(perm[order[first]])
+
+
+def clip(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """``np.clip`` without its Python-level overhead (which dominates on small arrays)."""
+    return np.minimum(np.maximum(x, lo), hi)
 
 
 def sum_by_key(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

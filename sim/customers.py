@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .arrays import sum_by_key
+from .arrays import clip, sum_by_key
 from .config import MarketConfig
 from .network import Friendships
 
@@ -33,6 +33,7 @@ class TrustLedger:
     def __init__(self, base: np.ndarray, initial: np.ndarray, decay: float) -> None:
         self.base = base.astype(np.float32)
         self._dev = (np.clip(initial, 1e-6, 1.0 - 1e-6) - self.base[:, None]).astype(np.float32)
+        self._flat = self._dev.reshape(-1)   # a view: (customer, seller) -> customer * n_sellers + seller
         self._scale = 1.0
         self._decay = float(decay)
         self._colsum = self._dev.sum(axis=0, dtype=np.float64)
@@ -53,17 +54,18 @@ class TrustLedger:
 
     def pairs(self, idx: np.ndarray, sellers: np.ndarray) -> np.ndarray:
         """Trust of customer ``idx[k]`` toward seller ``sellers[k]``."""
-        return self.base[idx] + self._scale * self._dev[idx, sellers]
+        return self.base[idx] + self._scale * self._flat[idx * self.n_sellers + sellers]
 
     def set_pairs(self, idx: np.ndarray, sellers: np.ndarray, values: np.ndarray) -> None:
         """Set trust for unique (customer, seller) pairs; values are clipped to [0, 1]."""
         if len(idx) == 0:
             return
         # a hair inside [0, 1] so float32 storage never reads back outside it
-        new = ((np.clip(values, 1e-6, 1.0 - 1e-6) - self.base[idx]) / self._scale).astype(np.float32)
-        delta = new.astype(np.float64) - self._dev[idx, sellers]
+        new = ((clip(values, 1e-6, 1.0 - 1e-6) - self.base[idx]) / self._scale).astype(np.float32)
+        flat = idx * self.n_sellers + sellers
+        delta = new.astype(np.float64) - self._flat[flat]
         self._colsum += np.bincount(sellers, weights=delta, minlength=self.n_sellers)
-        self._dev[idx, sellers] = new
+        self._flat[flat] = new
 
     def add_pairs(self, idx: np.ndarray, sellers: np.ndarray, delta: np.ndarray) -> None:
         """Add ``delta`` to trust for (customer, seller) pairs, summing repeated pairs first."""

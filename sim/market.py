@@ -13,7 +13,7 @@ from typing import Any
 import mesa
 import numpy as np
 
-from .arrays import first_per_key
+from .arrays import clip, first_per_key
 from .config import Config, load_scenario
 from .customers import NEVER, CustomerPopulation, CustomerView
 from .funnel import Source, WeeklyCounters
@@ -190,7 +190,7 @@ class Market(mesa.Model):
                                           np.full(k, m.recovery_minutes))
         sat = fit - m.pressure_regret * st.pressure[s] + rng.normal(0.0, 0.05, k)
         sat = np.where(failure & fixed, sat + m.recovery_bonus, sat)
-        sat = np.clip(np.where(failure & ~fixed, sat - m.failure_cost, sat), 0.0, 1.0)
+        sat = clip(np.where(failure & ~fixed, sat - m.failure_cost, sat), 0.0, 1.0)
         trust = pop.trust.pairs(c, s)
         valence = 2.0 * sat - 1.0
         trust = trust + m.experience_weight * valence * np.where(valence > 0, 1.0 - trust, trust)
@@ -362,7 +362,7 @@ class Market(mesa.Model):
         """Reserve the presentation time now; presentations are held together at the end of the week."""
         if len(c) == 0:
             return
-        self._spend(s, np.full(len(c), self.market.presentation_minutes))
+        self._spend(s, self.market.presentation_minutes)
         self._busy[c] = self.week
         self._presentations.append((c, s, src, np.full(len(c), pitch)))
 
@@ -472,8 +472,11 @@ class Market(mesa.Model):
         if len(c):
             self._warm.append((c.astype(np.int64), s.astype(np.int64), np.full(len(c), int(source))))
 
-    def _spend(self, s: np.ndarray, minutes: np.ndarray) -> None:
-        spent = np.bincount(s, weights=minutes, minlength=self.n_sellers)
+    def _spend(self, s: np.ndarray, minutes: np.ndarray | float) -> None:
+        if np.isscalar(minutes):
+            spent = np.bincount(s, minlength=self.n_sellers) * minutes
+        else:
+            spent = np.bincount(s, weights=minutes, minlength=self.n_sellers)
         self._left -= spent
         self._left_rel = np.minimum(self._left_rel - spent, self._left)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .arrays import clip
 from .config import MarketConfig
 from .customers import CustomerPopulation
 
@@ -53,8 +54,8 @@ class ReviewBoard:
             return trust
         shift = self.market.review_weight * (self._signal[sellers] if sellers is not None else self._signal[None, :])
         if sellers is None:
-            return np.clip(trust + readers[:, None] * shift, 0.0, 1.0)
-        return np.clip(trust + readers * shift, 0.0, 1.0)
+            return clip(trust + readers[:, None] * shift, 0.0, 1.0)
+        return clip(trust + readers * shift, 0.0, 1.0)
 
 
 def write_reviews(board: ReviewBoard, pop: CustomerPopulation, cust: np.ndarray, sellers: np.ndarray,
@@ -73,7 +74,7 @@ def write_reviews(board: ReviewBoard, pop: CustomerPopulation, cust: np.ndarray,
     wrote = rng.random(len(cust)) < p
     ratings = np.clip(np.rint(1.0 + 4.0 * satisfaction[wrote]), 1, 5)
     board.add(sellers[wrote], ratings)
-    np.add.at(pop.reviews_written, cust[wrote], 1)
+    pop.reviews_written[cust[wrote]] += 1   # a customer buys at most once a week: no repeats here
     return wrote
 
 
