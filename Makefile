@@ -30,7 +30,7 @@ PY_CANDIDATES := python3.12 python3.13 python3.14 python3 \
 	$(foreach v,3.12 3.13,$(foreach r,$(PYENV_ROOTS),$(r)/versions/$(v)*/bin/python)) \
 	/usr/local/bin/python3.12 /usr/local/bin/python3.13 /usr/bin/python3.12 /usr/bin/python3.13
 
-.PHONY: help venv install run test test-fast lint format scenarios environment.yml clean clean-venv
+.PHONY: help venv install run test test-fast lint format scenarios environment.yml clean clean-venv validate
 
 help:
 	@echo "make run        set up .venv and run the baseline scenario into $(OUT)"
@@ -126,3 +126,21 @@ clean:
 
 clean-venv:
 	rm -rf $(VENV)
+
+# -- client dashboard ----------------------------------------------------------------------------
+# The consultant dashboard (notebooks/dashboard.ipynb) served by Voila with no code visible:
+#   make dashboard                      -> http://127.0.0.1:8866/
+#   make dashboard PORT=9000 HOST=0.0.0.0
+# Only PORT=/HOST= on the command line count: shells and CI images often export HOST or PORT.
+DASH_PORT   := $(if $(filter command line,$(origin PORT)),$(PORT),8866)
+DASH_HOST   := $(if $(filter command line,$(origin HOST)),$(HOST),127.0.0.1)
+.PHONY: dashboard
+dashboard: $(STAMP)
+	$(VENV)/bin/voila notebooks/dashboard.ipynb --no-browser --port=$(DASH_PORT) --Voila.ip=$(DASH_HOST) --Voila.port_retries=0
+
+# -- validation ----------------------------------------------------------------------------------
+# Regenerates docs/VALIDATION.md and docs/figures/validation_*.png from the validation runs (about
+# 10 minutes on 2 cores); byte-identical output when nothing changed. WORKERS sets the processes.
+WORKERS ?= 2
+validate: $(STAMP)
+	$(VENV_PY) -m validation.report --workers $(WORKERS)
