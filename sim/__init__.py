@@ -30,6 +30,10 @@ _LAZY = {  # imported on first use so that `import sim` does not pull in matplot
 
 
 def __getattr__(name: str):
+    if name in ("sweep", "analysis", "executors"):
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
     if name in _LAZY:
         import importlib
 

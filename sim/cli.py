@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from . import sweep as _sweep
 from .config import CONFIG_DIR, Config, ConfigError, load_scenario, parse_assignment, scenario_names
 
 __all__ = [
@@ -374,6 +375,8 @@ class Command:
 COMMANDS: dict[str, Command] = {
     "run": Command("run a scenario, write data and figures, print a summary", _add_run_arguments, cmd_run),
     "scenarios": Command("list the shipped scenarios", _add_scenarios_arguments, cmd_scenarios),
+    "sweep": Command(_sweep.SWEEP_HELP, _sweep.add_sweep_arguments, _sweep.cmd_sweep),
+    "analyze": Command(_sweep.ANALYZE_HELP, _sweep.add_analyze_arguments, _sweep.cmd_analyze),
 }
 """Subcommands by name; add ``sweep`` / ``analyze`` here."""
 
