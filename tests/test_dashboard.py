@@ -83,12 +83,16 @@ def test_export_writes_png_and_svg(dashboard, tmp_path):
 def test_make_dashboard_serves_the_notebook_with_voila():
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
-    out = subprocess.run(["make", "-n", "dashboard", "PORT=9123", "HOST=127.0.0.2"], cwd=ROOT, capture_output=True,
-                         text=True, check=True).stdout.strip().splitlines()[-1]
+    # Under `make test` this runs inside a recursive make: drop the inherited flags (which add
+    # "Entering/Leaving directory" lines) and pick the voila line itself.
+    clean = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
+    lines = subprocess.run(["make", "--no-print-directory", "-n", "dashboard", "PORT=9123", "HOST=127.0.0.2"],
+                           cwd=ROOT, capture_output=True, text=True, check=True, env=clean).stdout.splitlines()
+    out = next((line for line in lines if "voila " in line), "\n".join(lines))
     assert "voila notebooks/dashboard.ipynb" in out and "--no-browser" in out
     assert "--port=9123" in out and "--Voila.ip=127.0.0.2" in out
-    default = subprocess.run(["make", "-n", "dashboard"], cwd=ROOT, capture_output=True, text=True,
-                             check=True, env={**os.environ, "HOST": "somehost", "PORT": "1"}).stdout
+    default = subprocess.run(["make", "--no-print-directory", "-n", "dashboard"], cwd=ROOT, capture_output=True,
+                             text=True, check=True, env={**clean, "HOST": "somehost", "PORT": "1"}).stdout
     assert "--port=8866" in default and "--Voila.ip=127.0.0.1" in default
 
 
