@@ -217,6 +217,7 @@ class Market(mesa.Model):
             return
         pop, rng = self.customers, self.rng
         if self.market.repeat_probability is not None:   # lifetime-value limit: loyal repeat buyers
+            c = c[pop.in_market[c]]                      # not those who already bought this week
             back = pop.last_seller[c] >= 0
             cb, sb = c[back], pop.last_seller[c[back]].astype(np.int64)
             self._sell(cb, sb, np.full(len(cb), Source.REPEAT), self._fit(cb, sb))

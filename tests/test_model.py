@@ -166,6 +166,23 @@ def test_customers_conserved(baseline_run) -> None:
     assert final_reviews == df["reviews_new"].sum()
 
 
+@pytest.mark.parametrize("updates", [
+    {},
+    # limit switches: outside influence and a fixed repeat probability meet in the same week
+    {"market.outside_influence": 0.05, "market.repeat_probability": 0.5, "market.outbound_contact": False},
+    {"market.outside_influence": 0.05, "market.imitation": 0.2, "market.repeat_probability": 0.9},
+], ids=["baseline", "outside+repeat", "outside+imitation+repeat"])
+def test_a_customer_buys_at_most_once_a_week(updates: dict) -> None:
+    model = sim.Market(small(**updates), rng=3)
+    before = model.customers.purchases.copy()
+    for _ in range(WEEKS):
+        model.step()
+        after = model.customers.purchases
+        assert (after - before).max() <= 1, f"week {model.week}: a customer bought twice"
+        before = after.copy()
+    assert before.sum() > 0
+
+
 def test_market_share_sums_to_one_when_anyone_sells(baseline_run) -> None:
     _, df = baseline_run
     by_week = df.groupby("week").agg(share=("market_share", "sum"), sales=("sales", "sum"))
