@@ -36,7 +36,9 @@ help:
 	@echo "make run        set up .venv and run the baseline scenario into $(OUT)"
 	@echo "make test       set up .venv and run the whole pytest suite"
 	@echo "make test-fast  the suite without tests marked slow"
-	@echo "make lint       ruff check sim tests"
+	@echo "make lint       ruff check sim tests validation benchmarks"
+	@echo "make dashboard  serve the consultant dashboard with Voila at http://127.0.0.1:8866/"
+	@echo "make validate   rerun the validity checks and regenerate docs/VALIDATION.md (~8 min)"
 	@echo "make scenarios  list the shipped scenarios"
 	@echo "make environment.yml  regenerate environment.yml from the pins in pyproject.toml"
 	@echo "make clean      remove results/ and caches;  make clean-venv  remove .venv"
@@ -82,10 +84,10 @@ test-fast: $(STAMP)
 	$(VENV_PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check sim tests
+	$(VENV)/bin/ruff check sim tests validation benchmarks
 
 format: $(STAMP)
-	$(VENV)/bin/ruff format sim tests
+	$(VENV)/bin/ruff format sim tests validation benchmarks
 
 scenarios: $(STAMP)
 	$(VENV_PY) -m sim scenarios
