@@ -4,6 +4,10 @@ One step is one week. :meth:`Market.step` reads as the week's phases, in order. 
 an explicit random order each week: every phase that touches several sellers processes their
 tasks in a freshly shuffled order, and a customer can be served by only one seller per phase
 (the first in that order), which is the vectorised equivalent of ``shuffle_do``.
+
+The heavy phases each call one compiled kernel of :mod:`sim.kernels` (numba), which walks the
+week's entries in loops with the model's own random generator; the rules live in the kernels'
+docstrings and in docs/ODD.md.
 """
 
 from __future__ import annotations
