@@ -70,6 +70,8 @@ $(STAMP): pyproject.toml | $(VENV_PY)
 	  echo "error: $(VENV) uses Python $$($(VENV_PY) -c 'import sys; print(sys.version.split()[0])'), need >= 3.12; run 'make clean-venv' first" >&2; exit 1; }
 	$(VENV_PY) -m pip install $(PIP_FLAGS) --quiet --upgrade pip
 	$(VENV_PY) -m pip install $(PIP_FLAGS) -e '.[$(EXTRAS)]'
+	@echo "compiling the model's numba kernels into their on-disk cache (once, about half a minute)"
+	$(VENV_PY) -c 'import sim.kernels; sim.kernels.warm_up()'
 	@touch $(STAMP)
 
 # -- the two commands ----------------------------------------------------------------------------

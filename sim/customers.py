@@ -46,7 +46,7 @@ class TrustLedger:
         if self._scale < 1e-4:
             self._dev *= np.float32(self._scale)
             self._scale = 1.0
-            self._colsum = self._dev.sum(axis=0, dtype=np.float64)
+            self._colsum[:] = self._dev.sum(axis=0, dtype=np.float64)   # in place: compiled kernels hold it
 
     def rows(self, idx: np.ndarray) -> np.ndarray:
         """Trust of customers ``idx`` toward every seller, shape (len(idx), n_sellers)."""

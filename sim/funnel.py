@@ -46,16 +46,16 @@ WEEKLY_COUNTERS: tuple[str, ...] = (
 
 
 class WeeklyCounters:
-    """One integer/float array per counter, indexed by seller; reset each week."""
+    """One float array per counter, indexed by seller (rows of one table); reset each week."""
 
     def __init__(self, n_sellers: int) -> None:
         self.n_sellers = n_sellers
-        self.values = {name: np.zeros(n_sellers) for name in WEEKLY_COUNTERS}
+        self.table = np.zeros((len(WEEKLY_COUNTERS), n_sellers))   # one row per counter, in WEEKLY_COUNTERS order
+        self.values = {name: self.table[i] for i, name in enumerate(WEEKLY_COUNTERS)}   # views of the rows
 
     def reset(self) -> None:
         """Zero every counter."""
-        for arr in self.values.values():
-            arr[:] = 0.0
+        self.table[:] = 0.0
 
     def add(self, name: str, sellers: np.ndarray, weights: np.ndarray | None = None) -> None:
         """Count one event (or ``weights``) for each entry of ``sellers``."""

@@ -40,7 +40,7 @@ class ReviewBoard:
         conf = self.count / (self.count + self.market.review_prior) if self.market.review_prior > 0 \
             else (self.count > 0).astype(float)
         mean = np.where(self.count > 0, self.rating_sum / np.maximum(self.count, 1), 3.0)
-        self._signal = conf * (mean - 3.0) / 2.0
+        self._signal[:] = conf * (mean - 3.0) / 2.0   # in place: compiled kernels hold this array
 
     def effective_trust(self, trust: np.ndarray, readers: np.ndarray, sellers: np.ndarray | None = None) -> np.ndarray:
         """Trust as a customer sees it before choosing: readers' trust shifted by the rating.
