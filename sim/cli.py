@@ -242,7 +242,8 @@ def _referral_lines(summary: dict[str, Any], runs: list[dict[str, Any]], names: 
     passing = [(s, v) for s, v in passing if v > 0]
     if passing:
         who = ", ".join(f"each {s} seller passed on {_num(v)}" for s, v in passing)
-        lines.append(f"  (from friends' word of mouth; separately, poor fits sent to a better-fitting competitor: {who})")
+        lines.append("  (from friends' word of mouth; separately, poor fits sent to a better-fitting "
+                     f"competitor: {who})")
     return lines
 
 

@@ -116,7 +116,8 @@ class Config(BaseModel):
     description: str = Field("", description="One or two sentences: what the scenario shows.")
     weeks: int = Field(520, ge=1, le=5200, description="Horizon in weeks (one step = one week). [1..5200]")
     seed: int = Field(42, ge=0, le=2**63 - 1, description="Random seed (results are identical for the same seed).")
-    market: MarketConfig = Field(default_factory=MarketConfig, description="Market-wide behaviour, equal for all sellers.")
+    market: MarketConfig = Field(default_factory=MarketConfig,
+                                 description="Market-wide behaviour, equal for all sellers.")
     network: NetworkConfig = Field(default_factory=NetworkConfig, description="Customers' friendship network.")
     strategies: dict[str, Strategy] = Field(default_factory=dict, description="Custom strategies by name.")
     sellers: tuple[SellerGroup, ...] = Field(

@@ -1,8 +1,9 @@
 """Customers: many of them, so their state lives in arrays (one row per customer).
 
-Where does trust change? Only through :class:`TrustLedger` — contacts, pressure, purchase
-experiences, honesty, word of mouth and the slow decay toward each customer's baseline. Any one
-customer stays inspectable through :meth:`CustomerPopulation.view`.
+Trust lives in one place, the :class:`TrustLedger` — contacts, pressure, purchase experiences,
+honesty, word of mouth and the slow decay toward each customer's baseline all change its arrays,
+the compiled phases (:mod:`sim.kernels`) by the same storage rules as :meth:`TrustLedger.set_pairs`.
+Any one customer stays inspectable through :meth:`CustomerPopulation.view`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .arrays import clip, sum_by_key
+from .arrays import clip
 from .config import MarketConfig
 from .network import Friendships
 
@@ -66,14 +67,6 @@ class TrustLedger:
         delta = new.astype(np.float64) - self._flat[flat]
         self._colsum += np.bincount(sellers, weights=delta, minlength=self.n_sellers)
         self._flat[flat] = new
-
-    def add_pairs(self, idx: np.ndarray, sellers: np.ndarray, delta: np.ndarray) -> None:
-        """Add ``delta`` to trust for (customer, seller) pairs, summing repeated pairs first."""
-        if len(idx) == 0:
-            return
-        uniq, total = sum_by_key(idx.astype(np.int64) * self.n_sellers + sellers, delta)
-        ui, us = np.divmod(uniq, self.n_sellers)
-        self.set_pairs(ui, us, self.pairs(ui, us) + total)
 
     def mean_by_seller(self) -> np.ndarray:
         """Mean trust toward each seller over all customers (mind share)."""

@@ -22,7 +22,8 @@ STATE_SERIES: tuple[str, ...] = (
     "revenue", "mean_trust", "reviews_count", "mean_rating", "customers_retained",
     "hours_used", "market_share", "satisfaction",
 )
-SERIES: tuple[str, ...] = STATE_SERIES + tuple(c for c in WEEKLY_COUNTERS if c not in ("experiences", "satisfaction_sum"))
+SERIES: tuple[str, ...] = STATE_SERIES + tuple(
+    c for c in WEEKLY_COUNTERS if c not in ("experiences", "satisfaction_sum"))
 FUNNEL_STAGES: tuple[str, ...] = ("leads", "prospects", "presentations", "sales")
 
 
@@ -53,7 +54,8 @@ class Recorder:
         d["hours_used"][w] = cnt["minutes_used"] / 60.0
         d["market_share"][w] = sales / total if total > 0 else 0.0
         with np.errstate(invalid="ignore", divide="ignore"):
-            d["satisfaction"][w] = np.where(cnt["experiences"] > 0, cnt["satisfaction_sum"] / np.maximum(cnt["experiences"], 1), np.nan)
+            d["satisfaction"][w] = np.where(cnt["experiences"] > 0,
+                                            cnt["satisfaction_sum"] / np.maximum(cnt["experiences"], 1), np.nan)
         self.weeks_recorded = w + 1
         self._cum.clear()
         for name, total in self.running.items():
@@ -84,7 +86,8 @@ class Recorder:
         df["revenue_cumulative"] = g["revenue"].cumsum()
         weekly_rate = (1.0 + model.market.discount_rate) ** (1.0 / 52.0) - 1.0
         df["revenue_discounted"] = df["revenue"] / (1.0 + weekly_rate) ** df["week"]
-        df["revenue_discounted_cumulative"] = df.groupby("seller", observed=True, sort=False)["revenue_discounted"].cumsum()
+        by_seller = df.groupby("seller", observed=True, sort=False)
+        df["revenue_discounted_cumulative"] = by_seller["revenue_discounted"].cumsum()
         df["referrals_cumulative"] = g["referrals_received"].cumsum()
         return df
 
@@ -130,7 +133,8 @@ def summarize(df: pd.DataFrame, market_price: float, order: list[str]) -> dict[s
     for name in order:
         sub_last = last[last["strategy"] == name]
         sales = _per_seller(df, name, "sales")
-        repeat_or_referred = {src: _per_seller(df, name, f"sales_{src}") for src in ("new", "repeat", "referral", "inbound")}
+        repeat_or_referred = {src: _per_seller(df, name, f"sales_{src}")
+                              for src in ("new", "repeat", "referral", "inbound")}
         first_time = sales - repeat_or_referred["repeat"]
         revenue = _per_seller(df, name, "revenue")
         hours = _per_seller(df, name, "hours_used")
@@ -144,15 +148,16 @@ def summarize(df: pd.DataFrame, market_price: float, order: list[str]) -> dict[s
             "referrals_total": _per_seller(df, name, "referrals_received"),
             "handoffs_made": _per_seller(df, name, "handoffs_made"),
             "handoffs_received": _per_seller(df, name, "handoffs_received"),
-            "funnel": {stage: _per_seller(df, name, stage) for stage in ("leads", "prospects", "presentations", "sales")},
-            "funnel_year1": {stage: _per_seller(df, name, stage, 52) for stage in ("leads", "prospects", "presentations", "sales")},
+            "funnel": {stage: _per_seller(df, name, stage) for stage in FUNNEL_STAGES},
+            "funnel_year1": {stage: _per_seller(df, name, stage, 52) for stage in FUNNEL_STAGES},
             "sales_by_source": repeat_or_referred,
             "declined_poor_fit": _per_seller(df, name, "declined_poor_fit"),
             "turned_away": _per_seller(df, name, "turned_away"),
             "service_failures": _per_seller(df, name, "service_failures"),
             "failures_fixed": _per_seller(df, name, "failures_fixed"),
             "reviews_count": float(sub_last["reviews_count"].mean()),
-            "mean_rating": float((sub_last["mean_rating"] * sub_last["reviews_count"]).sum() / rating_n) if rating_n else None,
+            "mean_rating": (float((sub_last["mean_rating"] * sub_last["reviews_count"]).sum() / rating_n)
+                            if rating_n else None),
             "mean_trust_final": float(sub_last["mean_trust"].mean()),
             "customers_retained_final": float(sub_last["customers_retained"].mean()),
             "loyalty": returns / (returns + defections) if returns + defections else None,
@@ -171,6 +176,7 @@ def summarize(df: pd.DataFrame, market_price: float, order: list[str]) -> dict[s
         out["revenue_ratio_year1"] = b["revenue_year1"] / a["revenue_year1"] if a["revenue_year1"] else None
         out["referral_ratio"] = b["referrals_total"] / a["referrals_total"] if a["referrals_total"] else None
         yr1 = min(52, weeks)
-        out["leader_year1"] = cha if _per_seller(df, cha, "revenue", yr1) > _per_seller(df, inc, "revenue", yr1) else inc
+        ahead = _per_seller(df, cha, "revenue", yr1) > _per_seller(df, inc, "revenue", yr1)
+        out["leader_year1"] = cha if ahead else inc
         out["leader_final"] = cha if b["revenue_total"] > a["revenue_total"] else inc
     return out

@@ -20,8 +20,8 @@ from .config import Config, load_scenario
 from .market import Market
 from .metrics import summarize
 
-__all__ = ["Results", "run", "run_replicates", "replicate_seed", "model_function", "aggregate_summaries", "mean_interval",
-           "flatten_summary"]
+__all__ = ["Results", "run", "run_replicates", "replicate_seed", "model_function", "aggregate_summaries",
+           "mean_interval", "flatten_summary"]
 
 
 def replicate_seed(seed: int, index: int) -> int:

@@ -13,6 +13,7 @@ import re
 import shutil
 import stat
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -272,3 +273,14 @@ def test_readme_gives_the_two_setup_commands() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "make run" in readme and "make test" in readme
     assert "python -m sim run" in readme and "python -m sim scenarios" in readme
+
+
+def test_code_passes_the_linter() -> None:
+    """`make lint` stays clean: ruff (installed with the test extra) over the package and its tools."""
+    try:
+        import ruff  # noqa: F401
+    except ImportError:
+        pytest.skip("ruff is not installed")
+    proc = subprocess.run([sys.executable, "-m", "ruff", "check", "sim", "tests", "validation", "benchmarks"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
