@@ -21,6 +21,7 @@ import select
 import signal
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -47,22 +48,24 @@ def is_broken_pool(err: BaseException) -> bool:
     return isinstance(err, BrokenProcessPool)
 
 
-class Executor:
+class Executor(ABC):
     """Base class: see the module docstring for the interface."""
 
     kind = "base"
     slots = 1
     workers = 1
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:  # pragma: no cover - interface
+    @abstractmethod
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Start ``fn(*args)`` and return a future."""
-        raise NotImplementedError
 
     def restart(self) -> None:
         """Replace a broken pool (only local processes can break this way)."""
+        return None   # default: nothing to replace
 
     def close(self, cancel: bool = False) -> None:
         """Release workers; ``cancel`` drops tasks that have not started."""
+        return None   # default: no workers held
 
     def describe(self) -> str:
         """One line for the log: where the runs execute."""
