@@ -38,7 +38,7 @@ help:
 	@echo "make test-fast  the suite without tests marked slow"
 	@echo "make lint       ruff check sim tests validation benchmarks"
 	@echo "make dashboard  serve the consultant dashboard with Voila at http://127.0.0.1:8866/"
-	@echo "make validate   rerun the validity checks and regenerate docs/VALIDATION.md (~8 min)"
+	@echo "make validate   rerun the validity checks and regenerate docs/VALIDATION.md (~3 min)"
 	@echo "make scenarios  list the shipped scenarios"
 	@echo "make environment.yml  regenerate environment.yml from the pins in pyproject.toml"
 	@echo "make clean      remove results/ and caches;  make clean-venv  remove .venv"

@@ -49,6 +49,11 @@ class TrustLedger:
             self._scale = 1.0
             self._colsum[:] = self._dev.sum(axis=0, dtype=np.float64)   # in place: compiled kernels hold it
 
+    @property
+    def scale(self) -> float:
+        """Shared factor of the stored deviations (trust = base + scale x deviation)."""
+        return self._scale
+
     def rows(self, idx: np.ndarray) -> np.ndarray:
         """Trust of customers ``idx`` toward every seller, shape (len(idx), n_sellers)."""
         return self.base[idx, None] + self._scale * self._dev[idx]

@@ -332,11 +332,14 @@ def fits(c, s, cs, ss, rng):
 def after_sales(c, s, fitv, cs, ss, rng, week, scale):
     """Last week's sales: failures, follow-ups, recovery, satisfaction, trust, reviews, word of mouth.
 
+    Reviews are added to the board's counts and rating sums; the caller refreshes the public signal
+    (:meth:`sim.social.ReviewBoard.refresh`).
+
     Returns:
         ``(friend, seller)`` of new referrals (friends with an open need sent to the seller).
     """
     base, flat, colsum, last_contact, reviews_written = cs[0], cs[1], cs[2], cs[4], cs[10]
-    P, ST, left, left_rel, cnt, rcount, rsum, signal = ss[0], ss[1], ss[2], ss[3], ss[5], ss[6], ss[7], ss[8]
+    P, ST, left, left_rel, cnt, rcount, rsum = ss[0], ss[1], ss[2], ss[3], ss[5], ss[6], ss[7]
     ns = ST.shape[1]
     k = len(c)
     failure = np.zeros(k, dtype=np.bool_)
@@ -401,13 +404,6 @@ def after_sales(c, s, fitv, cs, ss, rng, week, scale):
                 rsum[s[i]] += min(max(np.rint(1.0 + 4.0 * sat[i]), 1.0), 5.0)
                 reviews_written[c[i]] += 1
                 cnt[C_REVIEWS_NEW, s[i]] += 1.0
-        for j in range(ns):   # refresh the public signal
-            if P[P_REVIEW_PRIOR] > 0:
-                conf = rcount[j] / (rcount[j] + P[P_REVIEW_PRIOR])
-            else:
-                conf = 1.0 if rcount[j] > 0 else 0.0
-            mean = rsum[j] / rcount[j] if rcount[j] > 0 else 3.0
-            signal[j] = conf * (mean - 3.0) / 2.0
     return _spread_word(c, s, sat, cs, ss, rng, scale)
 
 

@@ -3,7 +3,7 @@
 One step is one week. :meth:`Market.step` reads as the week's phases, in order. Sellers act in
 an explicit random order each week: every phase that touches several sellers processes their
 tasks in a freshly shuffled order, and a customer can be served by only one seller per phase
-(the first in that order), which is the vectorised equivalent of ``shuffle_do``.
+(the first in that order), which is the equivalent of ``shuffle_do`` over sellers.
 
 The heavy phases each call one compiled kernel of :mod:`sim.kernels` (numba), which walks the
 week's entries in loops with the model's own random generator; the rules live in the kernels'
@@ -168,6 +168,8 @@ class Market(mesa.Model):
         c, s, fit = (np.concatenate(x) for x in zip(*self._pending, strict=True))
         self._pending = []
         friend, seller = kernels.after_sales(c, s, fit, self._cs, self._ss, self.rng, self.week, self._scale())
+        if self.counters.values["reviews_new"].any():   # the kernel posted reviews: update the public signal
+            self.reviews.refresh()
         self._queue_warm(friend, seller, Source.REFERRAL)
 
     def _customers_seek(self) -> None:
@@ -222,7 +224,7 @@ class Market(mesa.Model):
 
     # ---------------------------------------------------------------- mechanisms
     def _scale(self) -> float:
-        return self.customers.trust._scale
+        return self.customers.trust.scale
 
     def _queue_presentations(self, c: np.ndarray, s: np.ndarray, src: np.ndarray, *, pitch: bool) -> None:
         """Presentations already booked (time reserved); they are held together at the end of the week."""

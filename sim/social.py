@@ -35,11 +35,12 @@ class ReviewBoard:
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(self.count > 0, self.rating_sum / np.maximum(self.count, 1), np.nan)
 
-    def add(self, sellers: np.ndarray, ratings: np.ndarray) -> None:
-        """Post reviews (one per entry) and refresh the public signal."""
-        n = len(self.count)
-        self.count += np.bincount(sellers, minlength=n)
-        self.rating_sum += np.bincount(sellers, weights=ratings, minlength=n)
+    def refresh(self) -> None:
+        """Recompute the public signal from the counts and rating sums.
+
+        Reviews are posted by the compiled after-sales phase (:func:`sim.kernels.after_sales`), which
+        adds to ``count`` and ``rating_sum``; the market calls this afterwards.
+        """
         conf = self.count / (self.count + self.market.review_prior) if self.market.review_prior > 0 \
             else (self.count > 0).astype(float)
         mean = np.where(self.count > 0, self.rating_sum / np.maximum(self.count, 1), 3.0)

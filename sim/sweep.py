@@ -54,6 +54,7 @@ __all__ = [
     "run_sweep", "run_batch", "sweep_function", "load_runs", "load_series", "register_cli", "cmd_sweep",
     "add_sweep_arguments", "add_analyze_arguments", "SWEEP_HELP", "ANALYZE_HELP",
     "cmd_analyze", "main", "known_outcomes", "RunStore", "SweepLockedError", "SWEEP_DIR", "ADVANTAGE", "LABEL_OUTCOMES",
+    "log_revenue_advantage",
 ]
 
 SWEEP_DIR = CONFIG_DIR / "sweeps"
@@ -725,11 +726,16 @@ def _unalias(flat: dict[str, Any], aliases: dict[str, str]) -> dict[str, Any]:
     return out
 
 
+def log_revenue_advantage(incumbent_revenue: float, challenger_revenue: float, price: float) -> float:
+    """The sweep outcome ``ADVANTAGE``: log((challenger + price) / (incumbent + price)), per seller."""
+    return float(math.log((challenger_revenue + price) / (incumbent_revenue + price)))
+
+
 def _advantage(flat: dict[str, Any], inc: str, cha: str) -> float | None:
     a, b, price = flat.get(f"{inc}.revenue_total"), flat.get(f"{cha}.revenue_total"), flat.get("price")
     if a is None or b is None or not price:
         return None
-    return float(math.log((b + price) / (a + price)))
+    return log_revenue_advantage(a, b, price)
 
 
 def _clean(value: Any) -> Any:

@@ -26,6 +26,7 @@ from scipy import optimize, stats
 import sim
 from sim.metrics import FUNNEL_STAGES
 from sim.runner import mean_interval
+from sim.sweep import log_revenue_advantage
 
 __all__ = [
     "CHECKS", "CONFIG_DIR", "CheckResult", "Row", "Stat", "Pool", "load", "interval",
@@ -642,8 +643,9 @@ def _advantage_task(task: tuple[sim.Config, int]) -> float:
     """log((relationship + price) / (numbers game + price)) revenue per seller over the horizon."""
     cfg, seed = task
     s = sim.run(cfg, seed=seed).summary
-    inc, cha, price = s["incumbent"], s["challenger"], s["price"]
-    return math.log((s["strategies"][cha]["revenue_total"] + price) / (s["strategies"][inc]["revenue_total"] + price))
+    inc, cha = s["incumbent"], s["challenger"]
+    return log_revenue_advantage(s["strategies"][inc]["revenue_total"], s["strategies"][cha]["revenue_total"],
+                                 s["price"])
 
 
 def check_sobol(pool: Pool | None = None, base_samples: int = 128, noise_points: int = 16,
