@@ -36,7 +36,7 @@ help:
 	@echo "make run        set up .venv and run the baseline scenario into $(OUT)"
 	@echo "make test       set up .venv and run the whole pytest suite"
 	@echo "make test-fast  the suite without tests marked slow"
-	@echo "make lint       ruff check sim tests validation benchmarks"
+	@echo "make lint       ruff check sim tests benchmarks"
 	@echo "make dashboard  serve the consultant dashboard with Voila at http://127.0.0.1:8866/"
 	@echo "make validate   rerun the validity checks and regenerate docs/VALIDATION.md (~3 min)"
 	@echo "make scenarios  list the shipped scenarios"
@@ -86,10 +86,10 @@ test-fast: $(STAMP)
 	$(VENV_PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check sim tests validation benchmarks
+	$(VENV)/bin/ruff check sim tests benchmarks
 
 format: $(STAMP)
-	$(VENV)/bin/ruff format sim tests validation benchmarks
+	$(VENV)/bin/ruff format sim tests benchmarks
 
 scenarios: $(STAMP)
 	$(VENV_PY) -m sim scenarios
@@ -147,4 +147,4 @@ dashboard: $(STAMP)
 # 10 minutes on 2 cores); byte-identical output when nothing changed. WORKERS sets the processes.
 WORKERS ?= 2
 validate: $(STAMP)
-	$(VENV_PY) -m validation.report --workers $(WORKERS)
+	$(VENV_PY) -m sim.validation.report --workers $(WORKERS)

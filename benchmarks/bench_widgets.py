@@ -26,8 +26,8 @@ import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 
-from sim.dashboard import ConsultantDashboard  # noqa: E402
-from sim.widgets import Explorer, ParameterPanel  # noqa: E402
+from sim.ui.dashboard import ConsultantDashboard  # noqa: E402
+from sim.ui.widgets import Explorer, ParameterPanel  # noqa: E402
 
 
 def _moves(app, path: str, values: list[float]) -> list[dict[str, float]]:

@@ -12,13 +12,13 @@ Typical use::
 """
 
 from .config import Config, ConfigError, MarketConfig, NetworkConfig, SellerGroup, load_scenario, scenario_names
-from .customers import CustomerView
-from .funnel import Source, Stage
-from .market import Market
-from .metrics import SERIES, crossover_week, strategy_curves, summarize
-from .network import Friendships, build_network
-from .runner import Results, flatten_summary, model_function, replicate_seed, run, run_replicates
-from .sellers import Seller
+from .model.customers import CustomerView
+from .model.funnel import Source, Stage
+from .model.market import Market
+from .model.metrics import SERIES, crossover_week, strategy_curves, summarize
+from .model.network import Friendships, build_network
+from .model.runner import Results, flatten_summary, model_function, replicate_seed, run, run_replicates
+from .model.sellers import Seller
 from .strategy import PRESETS, STRATEGY_KNOBS, Strategy, interpolate, resolve_strategy
 
 __version__ = "0.1.0"
@@ -30,7 +30,7 @@ _LAZY = {  # imported on first use so that `import sim` does not pull in matplot
 
 
 def __getattr__(name: str):
-    if name in ("sweep", "analysis", "executors"):
+    if name in ("experiments", "ui", "validation"):
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")

@@ -23,8 +23,8 @@ from typing import Any
 
 import yaml
 
-from . import sweep as _sweep
 from .config import CONFIG_DIR, Config, ConfigError, load_scenario, parse_assignment, scenario_names
+from .experiments import sweep as _sweep
 
 __all__ = [
     "main", "build_parser", "COMMANDS", "Command", "add_config_arguments", "config_from_args",
@@ -104,7 +104,7 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario, write data and figures, print a plain-language summary."""
-    from . import runner
+    from .model import runner
 
     cfg = config_from_args(args)
     if args.replicates < 1:
@@ -146,7 +146,7 @@ def _pct(x: float | None) -> str:
 
 
 def _mean_ci(values: list[float | None]) -> tuple[float | None, float | None, float | None, int]:
-    from .runner import mean_interval
+    from .model.runner import mean_interval
 
     vals = [float(v) for v in values if v is not None and math.isfinite(float(v))]
     stats = mean_interval(vals)

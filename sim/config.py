@@ -21,7 +21,7 @@ __all__ = [
     "load_scenario", "scenario_names", "CONFIG_DIR", "parse_assignment", "format_validation_error",
 ]
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 

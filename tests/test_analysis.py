@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import sweep as sw
-from sim.analysis import analyze, format_report, sobol_table
+from sim.experiments import sweep as sw
+from sim.experiments.analysis import analyze, format_report, sobol_table
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.network import Friendships, build_network
+from sim.model.network import Friendships, build_network
 
 KINDS = ("none", "small_world", "scale_free", "random")
 EDGE_KINDS = ("small_world", "scale_free", "random")

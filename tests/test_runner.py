@@ -13,7 +13,7 @@ import pandas.testing as pdt
 import pytest
 
 import sim
-from sim.metrics import crossover_week
+from sim.model.metrics import crossover_week
 
 
 def small(**updates) -> sim.Config:

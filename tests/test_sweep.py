@@ -1,7 +1,7 @@
 """Parameter sweeps: sweep files, designs, seeds, the Parquet store, resume, executors and the CLI.
 
 Sweeps here are tiny (26-40 weeks, 200-300 customers) so the whole file runs in well under a minute
-on two cores; the SIGKILL test drives ``python -m sim.sweep`` in a subprocess.
+on two cores; the SIGKILL test drives ``python -m sim.experiments.sweep`` in a subprocess.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ import pandas as pd
 import pytest
 
 import sim
-from sim import sweep as sw
 from sim.config import ConfigError
-from sim.runner import flatten_summary, replicate_seed
+from sim.experiments import sweep as sw
+from sim.model.runner import flatten_summary, replicate_seed
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -348,10 +348,10 @@ def test_foreign_folder_and_lock(tmp_path: Path, tiny_reference) -> None:
 
 
 def test_failed_runs_are_reported_and_retried(tmp_path: Path, tiny_reference, monkeypatch) -> None:
-    import sim.runner
+    import sim.model.runner
 
     plan, reference = tiny_reference
-    real_run = sim.runner.run
+    real_run = sim.model.runner.run
     bad_seed = plan.locate(3)[2]
 
     def flaky(config, seed=None, **kw):
@@ -359,19 +359,19 @@ def test_failed_runs_are_reported_and_retried(tmp_path: Path, tiny_reference, mo
             raise RuntimeError("boom")
         return real_run(config, seed=seed, **kw)
 
-    monkeypatch.setattr(sim.runner, "run", flaky)
+    monkeypatch.setattr(sim.model.runner, "run", flaky)
     out = tmp_path / "out"
     report = sw.run_sweep(plan, out, progress=False)
     assert set(report.failed) == {3} and "RuntimeError: boom" in report.failed[3]
     assert not report.complete and "1 failed" in report.line()
-    monkeypatch.setattr(sim.runner, "run", real_run)
+    monkeypatch.setattr(sim.model.runner, "run", real_run)
     report = sw.run_sweep(plan, out, progress=False)
     assert report.completed == 1 and report.complete
     pd.testing.assert_frame_equal(sw.load_runs(out), reference)
 
 
 def test_sigkill_and_resume_equals_uninterrupted(tmp_path: Path) -> None:
-    """Kill ``python -m sim.sweep`` with SIGKILL at random moments 3 times, then let it finish."""
+    """Kill ``python -m sim.experiments.sweep`` with SIGKILL at random moments 3 times, then let it finish."""
     path = write(tmp_path, KILLABLE)
     plan = sw.plan_sweep(*sw.load_sweep(path))
     reference_dir = tmp_path / "reference"
@@ -380,7 +380,7 @@ def test_sigkill_and_resume_equals_uninterrupted(tmp_path: Path) -> None:
     assert len(reference) == 32
 
     out = tmp_path / "killed"
-    cmd = [PYTHON, "-m", "sim.sweep", "sweep", str(path), "--out", str(out), "--workers", "2", "--quiet"]
+    cmd = [PYTHON, "-m", "sim.experiments.sweep", "sweep", str(path), "--out", str(out), "--workers", "2", "--quiet"]
     rng = random.Random(20240)
     progress = []
     for _ in range(3):
@@ -484,9 +484,9 @@ def test_bad_sweep_file_cli_exit_2_and_results_untouched(tmp_path: Path, tiny_re
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("error: ") and expected in err[0], err
     assert snapshot(out) == before
-    # the same through a real `python -m sim.sweep` process: exit code 2, one line, no traceback
+    # the same through a real `python -m sim.experiments.sweep` process: exit code 2, one line, no traceback
     path = write(tmp_path, BASE + BAD["lower above upper"][0], "cli.yaml")
-    proc = subprocess.run([PYTHON, "-m", "sim.sweep", "sweep", str(path), "--out", str(out)],
+    proc = subprocess.run([PYTHON, "-m", "sim.experiments.sweep", "sweep", str(path), "--out", str(out)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim import sweep as sw
+from sim.experiments import sweep as sw
 
 pytestmark = pytest.mark.distributed
 
@@ -156,7 +156,7 @@ def test_lost_worker_mid_sweep(cluster: Cluster, reference, tmp_path: Path) -> N
     extra = cluster.start_worker("w3")
     cluster.wait_for_workers(3)
     out = tmp_path / "lost"
-    proc = subprocess.Popen([sys.executable, "-m", "sim.sweep", "sweep", str(path), "--out", str(out),
+    proc = subprocess.Popen([sys.executable, "-m", "sim.experiments.sweep", "sweep", str(path), "--out", str(out),
                              "--scheduler", cluster.address, "--quiet"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -178,7 +178,7 @@ def test_lost_worker_mid_sweep(cluster: Cluster, reference, tmp_path: Path) -> N
 
 def test_unreachable_scheduler_is_a_clear_error(tmp_path: Path) -> None:
     from sim.config import ConfigError
-    from sim.executors import DaskExecutor
+    from sim.experiments.executors import DaskExecutor
 
     address = f"tcp://127.0.0.1:{free_port()}"
     with pytest.raises(ConfigError, match="cannot connect to a Dask scheduler") as err:

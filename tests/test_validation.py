@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:   # `validation/` lives next to `sim/` but is not an installed package
-    sys.path.insert(0, str(ROOT))
 
-from validation import checks, report  # noqa: E402
+from sim.validation import checks, report  # noqa: E402
 
 pytestmark = pytest.mark.validation
 

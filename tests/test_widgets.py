@@ -1,4 +1,4 @@
-"""Tests for sim.widgets: controls generated from the schema, the parameter panel, the live explorer."""
+"""Tests for sim.ui.widgets: controls generated from the schema, the parameter panel, the live explorer."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ if os.environ.get("CI", "").strip().lower() in ("", "0", "false", "no", "off"):
 
 import ipywidgets as W  # noqa: E402
 
-from sim.widgets import (  # noqa: E402 - after the importorskip
+from sim.ui.widgets import (  # noqa: E402 - after the importorskip
     DEFAULT_CONFIG_FIELDS,
     DEFAULT_MARKET_FIELDS,
     DEFAULT_NETWORK_FIELDS,
@@ -52,7 +52,7 @@ def machine_slowdown() -> tuple[float, float]:
 
 
 def schema_range(model_cls, field):
-    """Bounds read straight from the pydantic metadata, independently of sim.widgets."""
+    """Bounds read straight from the pydantic metadata, independently of sim.ui.widgets."""
     lo = hi = None
     for m in model_cls.model_fields[field].metadata:
         lo = getattr(m, "ge", None) if getattr(m, "ge", None) is not None else lo

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..config import MarketConfig
 from .arrays import clip
-from .config import MarketConfig
 from .network import Friendships
 
 __all__ = ["TrustLedger", "CustomerPopulation", "CustomerView", "NEVER"]

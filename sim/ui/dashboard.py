@@ -22,9 +22,9 @@ import ipywidgets as W
 import matplotlib
 from matplotlib.figure import Figure
 
-from . import plots
-from .config import CONFIG_DIR, ConfigError
-from .runner import Results, run
+from .. import plots
+from ..config import CONFIG_DIR, ConfigError
+from ..model.runner import Results, run
 from .widgets import (
     _CSS,
     WEEKS_PER_YEAR,
@@ -245,7 +245,7 @@ def default_export_dir(name: str = "consultant_demo") -> Path:
     env = os.environ.get("SIM_FIGURES_DIR")
     if env:
         return Path(env)
-    root = CONFIG_DIR.parent
+    root = CONFIG_DIR.parent.parent
     base = root if (root / "pyproject.toml").exists() else Path.cwd()
     return base / "results" / "figures" / name
 

@@ -17,16 +17,16 @@ import multiprocessing
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy import optimize, stats
 
 import sim
-from sim.metrics import FUNNEL_STAGES
-from sim.runner import mean_interval
-from sim.sweep import log_revenue_advantage
+from sim.config import CONFIG_DIR as _SCENARIO_DIR
+from sim.experiments.sweep import log_revenue_advantage
+from sim.model.metrics import FUNNEL_STAGES
+from sim.model.runner import mean_interval
 
 __all__ = [
     "CHECKS", "CONFIG_DIR", "CheckResult", "Row", "Stat", "Pool", "load", "interval",
@@ -34,7 +34,7 @@ __all__ = [
     "bass_discrete", "bass_continuous", "fit_bass", "expected_lifetime_value",
 ]
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs" / "validation"
+CONFIG_DIR = _SCENARIO_DIR / "validation"
 """Scenario files used only by validation (loaded by path, so they are not shipped scenarios)."""
 
 SEEDS = {"funnel": 3001, "readers": 3002, "reviews": 3003, "bass": 3004, "ltv": 3005, "regimes": 3006,

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .config import Config, load_scenario
+from ..config import Config, load_scenario
 from .market import Market
 from .metrics import summarize
 

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from .config import MarketConfig
+from ..config import MarketConfig
 from .funnel import WEEKLY_COUNTERS, Source
 
 __all__ = ["market_params", "strategy_table", "customer_state", "seller_state", "warm_up",
@@ -792,7 +792,7 @@ def warm_up() -> None:
     Run once at install time (``make venv``) so that later runs, process pools and Dask workers
     find the compiled kernels in the on-disk cache instead of compiling them again.
     """
-    from .config import load_scenario
+    from ..config import load_scenario
     from .market import Market
 
     for updates in ({}, {"market.repeat_probability": 0.5, "market.outside_influence": 0.01},

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .config import ConfigError
+from ..config import ConfigError
 from .sweep import ADVANTAGE, LABEL_OUTCOMES, load_runs
 
 __all__ = ["AnalysisResult", "analyze", "point_table", "importance_table", "sobol_table", "format_report"]
@@ -225,7 +225,7 @@ def _summary(points: pd.DataFrame, importance: pd.DataFrame, sobol_: pd.DataFram
 
 # ---------------------------------------------------------------------------------------- plots
 def _winner_colors(meta: dict[str, Any]) -> dict[str, str]:
-    from .plots import strategy_colors
+    from ..plots import strategy_colors
 
     colors = strategy_colors([meta["incumbent"], meta["challenger"]])
     colors[WINNER_UNCLEAR] = "#bbbbbb"
@@ -369,7 +369,7 @@ def write_plots(points: pd.DataFrame, sobol_: pd.DataFrame, meta: dict[str, Any]
     """``winner_map.png``, ``effects.png`` and (Sobol) ``sobol.png``; returns the files written."""
     from matplotlib.figure import Figure
 
-    from . import plots  # noqa: F401 - selects a headless backend where needed
+    from .. import plots  # noqa: F401 - selects a headless backend where needed
 
     files: list[Path] = []
     pts = points[points["replicates"] > 0]

@@ -17,14 +17,14 @@ from typing import Any
 import mesa
 import numpy as np
 
+from ..config import Config, load_scenario
 from . import kernels
-from .config import Config, load_scenario
 from .customers import NEVER, CustomerPopulation, CustomerView
 from .funnel import Source, WeeklyCounters
 from .metrics import Recorder
 from .network import build_network
+from .reviews import ReviewBoard, willingness
 from .sellers import Seller, StrategyTable
-from .social import ReviewBoard, willingness
 
 __all__ = ["Market"]
 

@@ -46,8 +46,8 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .config import CONFIG_DIR, Config, ConfigError, MarketConfig, NetworkConfig, load_scenario, validate_config
-from .strategy import PRESETS, STRATEGY_KNOBS, Strategy
+from ..config import CONFIG_DIR, Config, ConfigError, MarketConfig, NetworkConfig, load_scenario, validate_config
+from ..strategy import PRESETS, STRATEGY_KNOBS, Strategy
 
 __all__ = [
     "Factor", "Design", "SweepSpec", "SweepPlan", "FactorInfo", "SweepReport", "load_sweep", "plan_sweep",
@@ -356,7 +356,7 @@ class SweepPlan:
 
     def locate(self, run: int) -> tuple[int, int, int]:
         """``(point, replicate, seed)`` of run ``run``."""
-        from .runner import replicate_seed
+        from ..model.runner import replicate_seed
 
         point, rep = divmod(run, self.spec.replicates)
         return point, rep, replicate_seed(self.spec.seed, run)
@@ -491,7 +491,7 @@ def _default_outcomes(inc: str, cha: str) -> tuple[str, ...]:
 
 def known_outcomes(base: Config) -> list[str]:
     """Every outcome a run of ``base`` reports (flattened summary names, plus :data:`ADVANTAGE`)."""
-    from .runner import flatten_summary, run
+    from ..model.runner import flatten_summary, run
 
     probe = run(base.with_updates({"weeks": 1}), seed=0)
     return [k for k in flatten_summary(probe.summary) if k != "seed"] + [ADVANTAGE]
@@ -669,7 +669,7 @@ def _design_table(factors: list[FactorInfo], d: Design, sweep_seed: int, pd: Any
 
 def _identity(plan: SweepPlan) -> dict[str, Any]:
     """Everything that determines the results (name and description excluded)."""
-    from . import __version__
+    from .. import __version__
 
     spec = plan.spec.model_dump(mode="json", exclude={"name", "description"})
     design_values = json.dumps(plan.design.drop(columns="point").astype(object).values.tolist(), default=str)
@@ -756,7 +756,7 @@ def run_batch(ctx: RunContext, items: list[RunItem]) -> list[tuple[int, dict[str
         Per run ``(run, row, series, error)``: the results row (indices, seed, parameters,
         outcomes) and, with ``keep_series``, the weekly table; or ``error`` text if the run failed.
     """
-    from .runner import flatten_summary, run
+    from ..model.runner import flatten_summary, run
 
     out: list[tuple[int, dict[str, Any] | None, Any, str | None]] = []
     for item in items:

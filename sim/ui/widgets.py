@@ -10,7 +10,7 @@ the model works: it only builds configs, calls :func:`sim.run` and draws with :m
 
 Typical use in a notebook::
 
-    from sim.widgets import ParameterPanel, Explorer
+    from sim.ui.widgets import ParameterPanel, Explorer
     app = Explorer(ParameterPanel("two_cobblers"))
     app            # displays controls, headline numbers and live figures
 
@@ -34,10 +34,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 from pydantic import BaseModel
 
-from . import plots
-from .config import Config, ConfigError, MarketConfig, NetworkConfig, load_scenario, scenario_names
-from .runner import Results, run
-from .strategy import PRESETS, STRATEGY_KNOBS, Strategy
+from .. import plots
+from ..config import Config, ConfigError, MarketConfig, NetworkConfig, load_scenario, scenario_names
+from ..model.runner import Results, run
+from ..strategy import PRESETS, STRATEGY_KNOBS, Strategy
 
 __all__ = [
     "field_bounds", "field_help", "field_label", "slider_for", "ParameterPanel", "Explorer",

@@ -27,7 +27,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from .config import ConfigError
+from ..config import ConfigError
 
 __all__ = [
     "Executor", "InProcessExecutor", "LocalProcessExecutor", "DaskExecutor", "make_executor",

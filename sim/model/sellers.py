@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from .strategy import STRATEGY_KNOBS, Strategy
+from ..strategy import STRATEGY_KNOBS, Strategy
 
 if TYPE_CHECKING:
     from .market import Market

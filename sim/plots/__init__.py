@@ -32,10 +32,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-from .metrics import FUNNEL_STAGES
+from ..model.metrics import FUNNEL_STAGES
 
 if TYPE_CHECKING:
-    from .runner import Results
+    from ..model.runner import Results
 
 __all__ = [
     "plot_cumulative", "plot_funnel", "plot_sales_by_source", "save_figures", "strategy_colors",

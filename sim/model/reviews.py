@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..config import MarketConfig
 from .arrays import clip
-from .config import MarketConfig
 
 __all__ = ["ReviewBoard", "willingness"]
 
