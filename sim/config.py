@@ -23,6 +23,9 @@ __all__ = [
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 
+WEEKS_PER_YEAR = 52
+"""One step is a week; the one definition every module uses to turn weeks into years."""
+
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 
 
