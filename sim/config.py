@@ -7,13 +7,16 @@ Scenario files in ``configs/`` may ``extends: baseline`` and override any part o
 
 from __future__ import annotations
 
+import importlib.resources
 import math
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from .errors import ConfigError
+from .safeyaml import loads, read_yaml
+from .schema import Settings
 from .strategy import PRESETS, Strategy, resolve_strategy
 
 __all__ = [
@@ -21,22 +24,18 @@ __all__ = [
     "load_scenario", "scenario_names", "CONFIG_DIR", "parse_assignment", "format_validation_error",
 ]
 
-CONFIG_DIR = Path(__file__).resolve().parent / "configs"
+CONFIG_DIR = Path(str(importlib.resources.files("sim").joinpath("configs")))
+"""The shipped scenarios, sweeps and validation settings: package data read through
+``importlib.resources`` (so a wheel installed anywhere finds them); ``configs/`` in a checkout
+links here."""
 
 WEEKS_PER_YEAR = 52
 """One step is a week; the one definition every module uses to turn weeks into years."""
 
-_FROZEN = ConfigDict(extra="forbid", frozen=True)
 
 
-class ConfigError(ValueError):
-    """A configuration problem, with a one-line message naming field, value and what is allowed."""
-
-
-class MarketConfig(BaseModel):
+class MarketConfig(Settings):
     """Market-wide behaviour. Hours, price and quality live here so every seller gets the same."""
-
-    model_config = _FROZEN
 
     customers: int = Field(2000, ge=10, le=2_000_000, description="Number of customers. [count, 10..2,000,000]")
     hours_per_week: float = Field(20.0, gt=0.0, le=80.0, description="Selling hours per seller per week, equal for all. [hours, >0..80]")
@@ -90,10 +89,8 @@ class MarketConfig(BaseModel):
     discount_rate: float = Field(0.05, ge=0.0, le=1.0, description="Annual discount rate for discounted revenue and lifetime value. [per year, 0..1]")
 
 
-class NetworkConfig(BaseModel):
+class NetworkConfig(Settings):
     """Customers' friendship network."""
-
-    model_config = _FROZEN
 
     kind: Literal["none", "small_world", "scale_free", "random"] = Field(
         "small_world", description="Network type; 'none' switches word of mouth and referrals off.")
@@ -101,19 +98,15 @@ class NetworkConfig(BaseModel):
     rewire: float = Field(0.1, ge=0.0, le=1.0, description="Small-world rewiring probability. [0..1]")
 
 
-class SellerGroup(BaseModel):
+class SellerGroup(Settings):
     """A number of sellers sharing one strategy."""
-
-    model_config = _FROZEN
 
     strategy: str = Field(description="Preset name (numbers_game, relationship) or a name from 'strategies'.")
     count: int = Field(1, ge=1, le=200, description="Number of sellers with this strategy. [1..200]")
 
 
-class Config(BaseModel):
+class Config(Settings):
     """A complete, validated scenario: market, network, sellers, horizon and seed."""
-
-    model_config = _FROZEN
 
     name: str = Field("custom", description="Scenario name.")
     description: str = Field("", description="One or two sentences: what the scenario shows.")
@@ -209,18 +202,25 @@ def _split_sellers(groups: list[dict[str, Any]], total: int) -> list[dict[str, A
 
 def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
     keys = path.split(".")
+    if not all(keys):
+        raise ConfigError(f"{_shown(path)}: empty part in a dotted setting name")
+    if keys[0] == "strategies" and len(keys) >= 3:   # a knob of a custom strategy (len 2 defines one)
+        defined = data.get("strategies") or {}
+        if keys[1] not in defined:
+            hint = (f"{keys[1]!r} is a preset; to change a preset's knob for one group, define a custom strategy "
+                    "with 'preset:' in a scenario file" if keys[1] in PRESETS else
+                    f"defined: {', '.join(sorted(defined)) or 'none'} (define new strategies in a scenario file)")
+            raise ConfigError(f"{_shown(path)}: unknown strategy {keys[1]!r}; {hint}")
     node: Any = data
     for i, key in enumerate(keys[:-1]):
         if isinstance(node, dict) and key in node and isinstance(node[key], dict):
             node = node[key]
-        elif isinstance(node, dict) and keys[0] == "strategies" and i == 1:
-            node = node.setdefault(key, {})
         else:
-            raise ConfigError(f"{path}: unknown setting {'.'.join(keys[: i + 1])!r}")
+            raise ConfigError(f"{_shown(path)}: unknown setting {'.'.join(keys[: i + 1])!r}")
     if not isinstance(node, dict):
-        raise ConfigError(f"{path}: cannot set a value here")
-    if keys[-1] not in node and not (keys[0] == "strategies"):
-        raise ConfigError(f"{path}: unknown setting {keys[-1]!r}; allowed: {', '.join(sorted(node))}")
+        raise ConfigError(f"{_shown(path)}: cannot set a value here")
+    if keys[-1] not in node and not (keys[0] == "strategies" and len(keys) in (2, 3)):
+        raise ConfigError(f"{_shown(path)}: unknown setting {keys[-1]!r}; allowed: {', '.join(sorted(node))}")
     node[keys[-1]] = value
 
 
@@ -230,7 +230,7 @@ def format_validation_error(err: ValidationError) -> str:
     for e in err.errors():
         loc = ".".join(str(p) for p in e["loc"])
         value = e.get("input")
-        msg = e["msg"]
+        msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             lines.append(f"{loc}: unknown setting (check the spelling)")
             continue
@@ -250,11 +250,7 @@ def validate_config(data: dict[str, Any]) -> Config:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open(encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML ({err.__class__.__name__}: {err})") from None
+    data = read_yaml(path, "scenario file")
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -274,27 +270,44 @@ def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 def _resolve_file(name_or_path: str | Path) -> Path:
     p = Path(name_or_path)
-    if p.suffix in (".yaml", ".yml") or p.exists():
+    if isinstance(name_or_path, Path) or p.suffix in (".yaml", ".yml") or p.exists() or len(p.parts) > 1:
+        if p.is_dir():
+            raise ConfigError(f"scenario {str(p)!r} is a directory; give a .yaml file or a shipped scenario name")
         if not p.exists():
             raise ConfigError(f"scenario file {str(p)!r} does not exist")
         return p
-    candidate = CONFIG_DIR / f"{name_or_path}.yaml"
-    if not candidate.exists():
-        raise ConfigError(f"unknown scenario {str(name_or_path)!r}; shipped: {', '.join(scenario_names())}")
+    name = str(name_or_path)
+    candidate = CONFIG_DIR / f"{name}.yaml"
+    if not name or not candidate.is_file():
+        shipped = scenario_names()
+        raise ConfigError(f"unknown scenario {_shown(name)}; shipped: {', '.join(shipped)}")
     return candidate
+
+
+def _shown(text: str, limit: int = 80) -> str:
+    """``repr`` of user text for a message: control characters escaped, long text cut."""
+    shown = repr(text)
+    return shown if len(shown) <= limit else shown[: limit - 4] + "...'"
+
+
+MAX_EXTENDS = 16
+"""Longest chain of ``extends:`` (a scenario extending one that extends another ...)."""
 
 
 def _load_raw(name_or_path: str | Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     path = _resolve_file(name_or_path).resolve()
     if path in seen:
         raise ConfigError(f"{path.name}: 'extends' forms a loop")
+    if len(seen) >= MAX_EXTENDS:
+        raise ConfigError(f"{seen[0].name}: 'extends' chain longer than {MAX_EXTENDS} files")
     data = _read_yaml(path)
     data.setdefault("name", path.stem)
     parent = data.pop("extends", None)
     if parent is not None:
-        if not isinstance(parent, str):
+        if not isinstance(parent, str) or not parent:
             raise ConfigError(f"{path.name}: extends = {parent!r}: must be a scenario name")
-        base_path = (path.parent / f"{parent}.yaml") if (path.parent / f"{parent}.yaml").exists() else parent
+        sibling = path.parent / f"{parent}.yaml"
+        base_path = sibling if sibling.is_file() else parent
         data = _deep_merge(_load_raw(base_path, seen + (path,)), data)
     return data
 
@@ -323,7 +336,7 @@ def load_scenario(name_or_path: str | Path = "baseline", updates: dict[str, Any]
 
 
 def scenario_names() -> list[str]:
-    """Names of the shipped scenarios in ``configs/``."""
+    """Names of the shipped scenarios (package data ``sim/configs/*.yaml``, linked as ``configs/``)."""
     return sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
 
 
@@ -336,7 +349,7 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     if not key:
         raise ConfigError(f"--set {text!r}: empty key")
     try:
-        value = yaml.safe_load(raw)
-    except yaml.YAMLError:
+        value = loads(raw, f"--set {key}")
+    except ConfigError:
         value = raw
     return key, value

@@ -12,18 +12,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from .schema import Settings
 
 __all__ = ["Strategy", "PRESETS", "STRATEGY_KNOBS", "resolve_strategy"]
 
 
-class Strategy(BaseModel):
+class Strategy(Settings):
     """How a seller spends its (equal) hours and treats customers.
 
     Every knob is a number so that strategies can be interpolated and swept.
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     prospecting_share: float = Field(
         0.5, ge=0.0, le=1.0,
