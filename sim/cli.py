@@ -19,12 +19,12 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-import yaml
-
+from . import limits
 from .config import CONFIG_DIR, Config, ConfigError, load_scenario, parse_assignment, scenario_names
 from .experiments import sweep as _sweep
+from .safeyaml import read_yaml
 
 __all__ = [
     "main", "build_parser", "COMMANDS", "Command", "add_config_arguments", "config_from_args",
@@ -40,10 +40,13 @@ def add_config_arguments(p: argparse.ArgumentParser) -> None:
     """The scenario argument and the options that modify it (shared by ``run`` and later ``sweep``)."""
     p.add_argument("scenario", metavar="SCENARIO_OR_YAML",
                    help="a shipped scenario name (see 'python -m sim scenarios') or a path to a YAML file")
-    p.add_argument("--weeks", type=int, metavar="N", help="horizon in weeks (default: the scenario's, usually 520)")
-    p.add_argument("--seed", type=int, metavar="S", help="random seed (default: the scenario's)")
-    p.add_argument("--customers", type=int, metavar="N", help="number of customers (market.customers)")
-    p.add_argument("--sellers", type=int, metavar="N",
+    p.add_argument("--weeks", type=count_argument("--weeks", 1), metavar="N",
+                   help="horizon in weeks (default: the scenario's, usually 520)")
+    p.add_argument("--seed", type=count_argument("--seed", 0), metavar="S",
+                   help="random seed (default: the scenario's)")
+    p.add_argument("--customers", type=count_argument("--customers", 1), metavar="N",
+                   help="number of customers (market.customers)")
+    p.add_argument("--sellers", type=count_argument("--sellers", 1), metavar="N",
                    help="total number of sellers, split evenly between the strategy groups")
     p.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY.PATH=VALUE",
                    help="override any setting, e.g. --set market.skepticism_mean=0.5 (repeatable; value read as YAML)")
@@ -79,8 +82,8 @@ def _scenario_name(name_or_path: str) -> str | None:
     if not (path.suffix in (".yaml", ".yml") or path.exists()):
         path = CONFIG_DIR / f"{name_or_path}.yaml"
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        raw = read_yaml(path)
+    except ConfigError:
         return None
     own = raw.get("name") if isinstance(raw, dict) else None
     return str(own) if own else path.stem
@@ -95,9 +98,13 @@ def default_out_dir(cfg: Config) -> Path:
 # ============================================================================ run
 def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     add_config_arguments(p)
-    p.add_argument("--replicates", type=int, default=1, metavar="R",
-                   help="independent runs; with R > 1 every number gets a mean and a 95%% interval (default 1)")
-    p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: results/<scenario name>/)")
+    p.add_argument("--replicates", type=count_argument("--replicates", 1), default=1, metavar="R",
+                   help="independent runs; with R > 1 every number gets a mean and a 95%% interval (default 1, "
+                   f"at most {limits.MAX_REPLICATES} without --allow-large)")
+    p.add_argument("--out", type=out_dir_argument, metavar="DIR",
+                   help="output folder (default: results/<scenario name>/)")
+    p.add_argument("--allow-large", action="store_true",
+                   help="run even above the size limits (replicates, estimated memory); you were warned")
     p.add_argument("--no-plots", action="store_true", help="write data files only, no PNG figures")
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
 
@@ -107,8 +114,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .model import runner
 
     cfg = config_from_args(args)
-    if args.replicates < 1:
-        raise ConfigError(f"--replicates = {args.replicates}: must be at least 1")
+    limits.check_run(cfg, replicates=args.replicates, allow_large=args.allow_large)
     out = args.out if args.out is not None else default_out_dir(cfg)
     if not args.quiet:
         what = f"{args.replicates} replicates of " if args.replicates > 1 else ""
@@ -382,27 +388,68 @@ COMMANDS: dict[str, Command] = {
 """Subcommands by name; add ``sweep`` / ``analyze`` here."""
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with the project's error form: one line on stderr, exit code 2, no usage dump."""
+
+    def error(self, message: str) -> NoReturn:  # noqa: D102 - argparse hook
+        message = re.sub(r"^argument (\S+): (?=\1 = )", "", message)   # our types already name the flag
+        self.exit(EXIT_USAGE, f"error: {printable(message)} (see '{self.prog} --help')\n")
+
+
+def count_argument(flag: str, minimum: int) -> Callable[[str], int]:
+    """An argparse ``type`` for a whole number >= ``minimum`` that names ``flag`` in its message."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip(), 10)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag} = {text[:40]!r}: expected a whole number >= {minimum}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{flag} = {value}: must be at least {minimum}")
+        return value
+
+    parse.__name__ = flag.lstrip("-")
+    return parse
+
+
+def out_dir_argument(text: str) -> Path:
+    """An argparse ``type`` for an output folder: not empty, no control characters."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("--out = '': give a folder name (empty would mean the current folder)")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise argparse.ArgumentTypeError(f"--out = {text[:60]!r}: control characters are not allowed in a folder name")
+    return Path(text)
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (ESC shown as a backslash-x1b), for terminal output."""
+    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in str(text))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one sub-parser per entry of :data:`COMMANDS`."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="python -m sim",
         description="Does numbers-game selling beat relationship selling, when, and why?",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, command in COMMANDS.items():
-        p = sub.add_parser(name, help=command.help, description=command.help[:1].upper() + command.help[1:] + ".")
+        p = sub.add_parser(name, help=command.help, description=command.help[:1].upper() + command.help[1:] + ".",
+                           prog=f"python -m sim {name}")
         command.add_arguments(p)
     return parser
 
 
 def _one_line(message: str) -> str:
-    return " ".join(message.split())
+    return printable(" ".join(message.split()))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m sim``; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:   # --help, or a usage error already printed as one line
+        return stop.code if isinstance(stop.code, int) else EXIT_USAGE
     try:
         return COMMANDS[args.command].handler(args)
     except ConfigError as err:
@@ -411,3 +458,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("error: out of memory; use fewer customers, sellers or replicates", file=sys.stderr)
+        return EXIT_FAILURE

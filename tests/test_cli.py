@@ -239,12 +239,17 @@ def test_error_in_subprocess_has_no_traceback() -> None:
         "error: market.skepticism_mean = 1.5: Input should be less than or equal to 0.95"]
 
 
-def test_argparse_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    for argv in (["run", "baseline", "--weeks", "many"], ["frobnicate"], []):
-        with pytest.raises(SystemExit) as exc:
-            main(argv)
-        assert exc.value.code == 2
-    capsys.readouterr()
+@pytest.mark.parametrize("argv, fragment", [
+    (["run", "baseline", "--weeks", "many"], "--weeks = 'many'"),
+    (["frobnicate"], "invalid choice"),
+    ([], "required"),
+    (["run", "baseline", "--replicates", "1e30"], "--replicates"),
+    (["run", "baseline", "--out", ""], "--out"),
+    (["run", "baseline", "--bogus"], "--bogus"),
+])
+def test_argparse_errors_are_one_line_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str], fragment: str) -> None:
+    code, _, err = run_cli(capsys, *argv)
+    assert_one_line_error(code, err, fragment)
 
 
 # ------------------------------------------------------------------------------------------- scenarios
