@@ -358,6 +358,9 @@ def _add_scenarios_arguments(p: argparse.ArgumentParser) -> None:
 def cmd_scenarios(args: argparse.Namespace) -> int:
     """List the shipped scenarios with the first sentence of their description."""
     names = scenario_names()
+    if not names:
+        raise ConfigError(f"no shipped scenarios found in {CONFIG_DIR} (the package data is missing: reinstall the "
+                          "package)")
     width = max((len(n) for n in names), default=0) + 2
     limit = min(max(50, shutil.get_terminal_size((100, 24)).columns - width - 1), 110)
     for name in names:

@@ -280,6 +280,9 @@ def _resolve_file(name_or_path: str | Path) -> Path:
     candidate = CONFIG_DIR / f"{name}.yaml"
     if not name or not candidate.is_file():
         shipped = scenario_names()
+        if not shipped:
+            raise ConfigError(f"unknown scenario {_shown(name)}: no shipped scenarios found in {CONFIG_DIR} (the "
+                              "package data is missing: reinstall the package)")
         raise ConfigError(f"unknown scenario {_shown(name)}; shipped: {', '.join(shipped)}")
     return candidate
 

@@ -284,3 +284,59 @@ def test_code_passes_the_linter() -> None:
     proc = subprocess.run([sys.executable, "-m", "ruff", "check", "sim", "tests", "benchmarks"],
                           cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+# ------------------------------------------------------------------------------------------- wheel
+@pytest.mark.slow
+def test_wheel_installs_and_runs_from_anywhere(tmp_path: Path) -> None:
+    """Build the wheel, install it (with its runtime dependencies) into a fresh venv, run it elsewhere.
+
+    The shipped scenarios are package data, so `sim scenarios` must list every one of them and a short
+    `sim run baseline` must work from a directory that is not the checkout.
+    """
+    dist = tmp_path / "dist"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--disable-pip-version-check",
+                    "-w", str(dist), str(ROOT)], check=True, cwd=tmp_path)
+    wheels = list(dist.glob("*.whl"))
+    assert len(wheels) == 1, wheels
+    import zipfile
+
+    names = zipfile.ZipFile(wheels[0]).namelist()
+    for scenario in sim.scenario_names():
+        assert f"sim/configs/{scenario}.yaml" in names, f"{scenario}.yaml is not in the wheel"
+    assert any(n.startswith("sim/configs/sweeps/") for n in names)
+    assert any(n.startswith("sim/configs/validation/") for n in names)
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    py = venv / "bin" / "python"
+    subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(wheels[0])],
+                   check=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    where = subprocess.run([str(py), "-c", "import sim; print(sim.__file__)"], cwd=elsewhere, env=env,
+                           capture_output=True, text=True, check=True).stdout
+    assert str(venv) in where and str(ROOT) not in where, where
+    listed = subprocess.run([str(py), "-m", "sim", "scenarios"], cwd=elsewhere, env=env,
+                            capture_output=True, text=True)
+    assert listed.returncode == 0, listed.stderr
+    shown = {line.split()[0] for line in listed.stdout.splitlines() if line.strip()}
+    assert shown == set(sim.scenario_names())
+    ran = subprocess.run([str(py), "-m", "sim", "run", "baseline", "--weeks", "10", "--customers", "300",
+                          "--out", "out", "--quiet"], cwd=elsewhere, env=env, capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+    assert (elsewhere / "out" / "summary.json").is_file()
+    assert (elsewhere / "out" / "timeseries.parquet").is_file()
+
+
+def test_scenarios_with_nothing_found_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from sim import cli, config
+
+    monkeypatch.setattr(config, "CONFIG_DIR", tmp_path)
+    monkeypatch.setattr(cli, "CONFIG_DIR", tmp_path)
+    code = cli.main(["scenarios"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("error: no shipped scenarios found") and len(err.strip().splitlines()) == 1
