@@ -247,7 +247,8 @@ def test_error_in_subprocess_has_no_traceback() -> None:
     (["run", "baseline", "--out", ""], "--out"),
     (["run", "baseline", "--bogus"], "--bogus"),
 ])
-def test_argparse_errors_are_one_line_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str], fragment: str) -> None:
+def test_argparse_errors_are_one_line_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str],
+                                             fragment: str) -> None:
     code, _, err = run_cli(capsys, *argv)
     assert_one_line_error(code, err, fragment)
 
