@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 import shutil
 import sys
@@ -116,6 +117,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     limits.check_run(cfg, replicates=args.replicates, allow_large=args.allow_large)
     out = args.out if args.out is not None else default_out_dir(cfg)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out = {printable(str(out))!r}: exists and is not a folder")
     if not args.quiet:
         what = f"{args.replicates} replicates of " if args.replicates > 1 else ""
         print(f"Running {what}{cfg.name} ({cfg.weeks} weeks)...", file=sys.stderr, flush=True)
@@ -463,4 +466,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except MemoryError:
         print("error: out of memory; use fewer customers, sellers or replicates", file=sys.stderr)
+        return EXIT_FAILURE
+    except Exception as err:   # a bug, not a user error: say so in one line, keep the traceback on request
+        if os.environ.get("SIM_DEBUG"):
+            raise
+        print(f"error: internal error ({type(err).__name__}: {_one_line(str(err))[:200]}); please report it, "
+              "and set SIM_DEBUG=1 to see the traceback", file=sys.stderr)
         return EXIT_FAILURE

@@ -12,7 +12,7 @@ import math
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from .errors import ConfigError
 from .safeyaml import loads, read_yaml
@@ -120,6 +120,14 @@ class Config(Settings):
         default=(SellerGroup(strategy="numbers_game", count=2), SellerGroup(strategy="relationship", count=2)),
         description="Seller groups; the first is the incumbent, the second the challenger in ratios.",
     )
+
+    @field_validator("name", "description")
+    @classmethod
+    def _printable(cls, value: str, info: ValidationInfo) -> str:
+        bad = [ch for ch in value if not (ch.isprintable() or ch in "\n\t ")]
+        if bad or (info.field_name == "name" and ("\n" in value or len(value) > 200)):
+            raise ValueError("must be printable text (no control characters; a name is one line of at most 200)")
+        return value
 
     @field_validator("strategies", mode="before")
     @classmethod
@@ -310,7 +318,7 @@ def _load_raw(name_or_path: str | Path, seen: tuple[Path, ...] = ()) -> dict[str
         if not isinstance(parent, str) or not parent:
             raise ConfigError(f"{path.name}: extends = {parent!r}: must be a scenario name")
         sibling = path.parent / f"{parent}.yaml"
-        base_path = sibling if sibling.is_file() else parent
+        base_path = sibling if sibling.exists() else parent
         data = _deep_merge(_load_raw(base_path, seen + (path,)), data)
     return data
 

@@ -115,6 +115,8 @@ def read_yaml(path: str | Path, what: str = "file", max_bytes: int = MAX_BYTES) 
             raise YamlError(f"{what} {shown!r} is a directory; give a .yaml file")
         if not p.exists():
             raise YamlError(f"{what} {shown!r} does not exist")
+        if not p.is_file():
+            raise YamlError(f"{what} {shown!r} is not a regular file; give a .yaml file")
         size = p.stat().st_size
         if size > max_bytes:
             raise YamlError(f"{what} {shown!r} is {size / 1e6:.1f} MB; at most {max_bytes / 1e6:g} MB is read")
