@@ -12,7 +12,6 @@ User errors (unknown scenario, bad value, unknown key, bad ``--set``) print one 
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import re
 import shutil
@@ -25,6 +24,7 @@ from typing import Any, NoReturn
 from . import limits
 from .config import CONFIG_DIR, Config, ConfigError, load_scenario, parse_assignment, scenario_names
 from .experiments import sweep as _sweep
+from .narrate import format_summary
 from .safeyaml import read_yaml
 
 __all__ = [
@@ -32,7 +32,6 @@ __all__ = [
     "default_out_dir", "format_summary", "cmd_run", "cmd_scenarios",
 ]
 
-WEEKS_PER_YEAR = 52
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 
@@ -135,213 +134,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(format_summary(results, out))
     return EXIT_OK
-
-
-# ---------------------------------------------------------------------------- summary text
-def _num(x: float | None, digits: int = 3) -> str:
-    """Readable number: thousands separators, about three significant digits."""
-    if x is None or not math.isfinite(x):
-        return "n/a"
-    if x == 0:
-        return "0"
-    magnitude = int(math.floor(math.log10(abs(x))))
-    if magnitude >= digits - 1:
-        return f"{round(x, -(magnitude - digits + 1)):,.0f}"
-    return f"{x:,.{min(digits - 1 - magnitude, 4)}f}"
-
-
-def _pct(x: float | None) -> str:
-    return "n/a" if x is None or not math.isfinite(x) else f"{100 * x:.0f}%"
-
-
-def _mean_ci(values: list[float | None]) -> tuple[float | None, float | None, float | None, int]:
-    from .model.runner import mean_interval
-
-    vals = [float(v) for v in values if v is not None and math.isfinite(float(v))]
-    stats = mean_interval(vals)
-    return stats["mean"], stats["low"], stats["high"], len(vals)
-
-
-def _show(values: list[float | None], fmt: Callable[[float | None], str] = _num) -> str:
-    """One run: the number. Several runs: ``mean [low–high]`` (95% interval of the mean)."""
-    mean, low, high, n = _mean_ci(values)
-    if len(values) <= 1 or n <= 1:
-        return fmt(mean)
-    return f"{fmt(mean)} [{fmt(low)}–{fmt(high)}]"
-
-
-def _mean(values: list[float | None]) -> float | None:
-    return _mean_ci(values)[0]
-
-
-def _year_of(week: float) -> int:
-    return int((math.ceil(week) - 1) // WEEKS_PER_YEAR + 1)
-
-
-def _horizon_label(weeks: int) -> str:
-    if weeks == WEEKS_PER_YEAR:
-        return "After year 1"
-    if weeks % WEEKS_PER_YEAR == 0:
-        return f"After {weeks // WEEKS_PER_YEAR} years"
-    return f"After {weeks} weeks ({weeks / WEEKS_PER_YEAR:.1f} years)"
-
-
-def _runs(results: Any) -> list[dict[str, Any]]:
-    runs = list(getattr(results, "runs", None) or [])
-    return runs or [results.summary]
-
-
-def _strat(run: dict[str, Any], name: str, *path: str) -> Any:
-    node: Any = run.get("strategies", {}).get(name, {})
-    for key in path:
-        node = node.get(key) if isinstance(node, dict) else None
-    return node
-
-
-def _leader_line(label: str, key: str, runs: list[dict[str, Any]], names: list[str]) -> str:
-    n = len(runs)
-    per = {name: [_strat(r, name, key) for r in runs] for name in names}
-    means = {name: _mean(v) or 0.0 for name, v in per.items()}
-    if len(names) == 1:
-        return f"{label}: revenue per seller {_show(per[names[0]])} ({names[0]})."
-    ranked = sorted(names, key=lambda s: means[s], reverse=True)
-    lead, second = ranked[0], ranked[1]
-    if means[lead] == 0:
-        return f"{label}: no strategy has made a sale yet."
-    if math.isclose(means[lead], means[second], rel_tol=1e-9):
-        return f"{label}: {lead} and {second} are level (revenue per seller {_show(per[lead])})."
-    wins = sum(1 for r in runs if max(names, key=lambda s: _strat(r, s, key) or 0.0) == lead)
-    text = f"{label}: {lead} leads" + (f" in {wins} of {n} runs" if n > 1 else "")
-    others = ", ".join(f"{_show(per[s])} for {s}" for s in ranked[1:])
-    text += f" (revenue per seller {_show(per[lead])} vs {others}"
-    if len(names) == 2:
-        ratios = [(_strat(r, lead, key) or 0.0) / _strat(r, second, key) for r in runs if _strat(r, second, key)]
-        if ratios:
-            text += f"; ratio {_show(ratios, lambda x: 'n/a' if x is None else f'{x:.2f}')}"
-    return text + ")."
-
-
-def _crossover_line(summary: dict[str, Any], runs: list[dict[str, Any]], weeks: int) -> str:
-    inc, cha, n = summary["incumbent"], summary["challenger"], len(runs)
-    cross = [r.get("crossover_week") for r in runs]
-    hits = [c for c in cross if c is not None]
-    never = len(cross) - len(hits)
-    if not hits:
-        tail = f" (in all {n} runs)" if n > 1 else ""
-        return f"Crossover: {cha} never overtakes {inc} within the horizon ({weeks} weeks){tail}."
-    mean = _mean(hits) or 0.0
-    when = _show(hits, lambda x: "n/a" if x is None else f"{x:.0f}")
-    text = f"Crossover: {cha} overtakes {inc} for good in week {when} (year {_year_of(mean)})"
-    if n > 1:
-        text += f" in {len(hits)} of {n} runs" + (f"; in the other {never} it never does within the horizon"
-                                                   if never else "")
-    return text + "."
-
-
-def _referral_lines(summary: dict[str, Any], runs: list[dict[str, Any]], names: list[str]) -> list[str]:
-    inc, cha = summary["incumbent"], summary["challenger"]
-    a = [_strat(r, cha, "referrals_total") for r in runs]
-    b = [_strat(r, inc, "referrals_total") for r in runs]
-    text = f"Referrals received per seller: {cha} {_show(a)} vs {inc} {_show(b)}"
-    ratios = [r.get("referral_ratio") for r in runs if r.get("referral_ratio") is not None]
-    if ratios:
-        text += f" (ratio {_show(ratios, lambda x: 'n/a' if x is None else f'{x:.2f}')})"
-    lines = [text + "."]
-    passing = [(s, _mean([_strat(r, s, "handoffs_made") for r in runs]) or 0.0) for s in names]
-    passing = [(s, v) for s, v in passing if v > 0]
-    if passing:
-        who = ", ".join(f"each {s} seller passed on {_num(v)}" for s, v in passing)
-        lines.append("  (from friends' word of mouth; separately, poor fits sent to a better-fitting "
-                     f"competitor: {who})")
-    return lines
-
-
-def _why_lines(runs: list[dict[str, Any]], names: list[str]) -> list[str]:
-    n = len(runs)
-    head = "Why — per seller over the whole horizon" + (f", means of {n} runs" if n > 1 else "") + ":"
-    cols = ("sales", "new", "repeat", "referral", "inbound", "loyalty", "rating (reviews)", "trust at end")
-    width = max(len(s) for s in names) + 2
-    rows = []
-    main_sources = []
-    for s in names:
-        sales = _mean([_strat(r, s, "funnel", "sales") for r in runs]) or 0.0
-        src = {k: _mean([_strat(r, s, "sales_by_source", k) for r in runs]) or 0.0
-               for k in ("new", "repeat", "referral", "inbound")}
-        total = sum(src.values()) or sales
-        shares = {k: (v / total if total else None) for k, v in src.items()}
-        rating = _mean([_strat(r, s, "mean_rating") for r in runs])
-        reviews = _mean([_strat(r, s, "reviews_count") for r in runs])
-        cells = (
-            _num(sales), *(_pct(shares[k]) for k in ("new", "repeat", "referral", "inbound")),
-            _pct(_mean([_strat(r, s, "loyalty") for r in runs])),
-            "none" if rating is None else f"{rating:.1f}/5 ({reviews or 0:,.0f})",
-            "n/a" if (t := _mean([_strat(r, s, "mean_trust_final") for r in runs])) is None else f"{t:.2f}",
-        )
-        rows.append(cells)
-        if total:
-            top = max(shares, key=lambda k: shares[k] or 0.0)
-            main_sources.append(f"{s} {top} ({_pct(shares[top])})")
-    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
-    lines = [head, "  " + " " * width + "  ".join(c.rjust(w) for c, w in zip(cols, widths, strict=True))]
-    for s, cells in zip(names, rows, strict=True):
-        lines.append("  " + s.ljust(width) + "  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True)))
-    if main_sources:
-        lines.append("  Main source of sales: " + "; ".join(main_sources) + ".")
-    lines.append("  Loyalty = of a seller's past customers who bought again, the share who bought from that seller"
-                 " rather than a competitor.")
-    return lines
-
-
-def _funnel_lines(runs: list[dict[str, Any]], names: list[str], weeks: int) -> list[str]:
-    period = "year 1" if weeks >= WEEKS_PER_YEAR else f"the first {weeks} weeks"
-    stages = ("leads", "prospects", "presentations", "sales")
-    lines = [f"Funnel in {period}, per 100 leads ({' -> '.join(stages)}):"]
-    width = max(len(s) for s in names) + 2
-    for s in names:
-        leads = [_strat(r, s, "funnel_year1", "leads") for r in runs]
-        if not any(leads):
-            lines.append(f"  {s.ljust(width)}no leads")
-            continue
-        cells = ["100"]
-        for stage in stages[1:]:
-            per100 = [100 * _strat(r, s, "funnel_year1", stage) / _strat(r, s, "funnel_year1", "leads")
-                      for r in runs if _strat(r, s, "funnel_year1", "leads")]
-            cells.append(_show(per100))
-        lines.append(f"  {s.ljust(width)}{' -> '.join(cells)}")
-    return lines
-
-
-def format_summary(results: Any, out_dir: str | Path | None = None) -> str:
-    """The plain-language summary printed by ``python -m sim run``.
-
-    Works for one run and for replicates (then every headline number is ``mean [95% interval]``),
-    and for any strategy names: incumbent and challenger come from the summary.
-    """
-    cfg: Config = results.config
-    summary = results.summary
-    runs = _runs(results)
-    n = len(runs) if summary.get("replicates") else 1
-    runs = runs if n > 1 else runs[:1]
-    names = [g.strategy for g in cfg.sellers]
-    weeks = int(summary.get("weeks") or cfg.weeks)
-    sellers = " + ".join(f"{g.count} {g.strategy}" for g in cfg.sellers)
-    header = (f"Scenario: {cfg.name} — {cfg.market.customers:,} customers, {sellers} sellers, {weeks} weeks, "
-              f"seed {summary.get('seed', cfg.seed)}")
-    lines = [header + (f", {n} replicates" if n > 1 else "")]
-    if n > 1:
-        lines.append(f"(Numbers are means over {n} runs with 95% confidence intervals in [brackets].)")
-    if weeks > WEEKS_PER_YEAR:
-        lines.append(_leader_line("After year 1", "revenue_year1", runs, names))
-    lines.append(_leader_line(_horizon_label(weeks), "revenue_total", runs, names))
-    if summary.get("incumbent") and summary.get("challenger"):
-        lines.append(_crossover_line(summary, runs, weeks))
-        lines.extend(_referral_lines(summary, runs, names))
-    lines.extend(_why_lines(runs, names))
-    lines.extend(_funnel_lines(runs, names, weeks))
-    if out_dir is not None:
-        shown = str(out_dir)
-        lines.append(f"Results written to {shown if shown.endswith('/') else shown + '/'}")
-    return "\n".join(lines)
 
 
 # ============================================================================ scenarios

@@ -28,7 +28,7 @@ if not IN_CI:  # in CI the notebooks extra is installed: a missing package must 
     pytest.importorskip("ipywidgets")
     pytest.importorskip("voila")
 
-from sim.ui.dashboard import ConsultantDashboard, export_figures, story_markdown  # noqa: E402
+from sim.ui import ConsultantDashboard, export_figures, story_markdown  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "dashboard.ipynb"

@@ -14,6 +14,7 @@ from sim.plots import (
     FIGURE_FILES,
     SOURCES,
     STRATEGY_COLORS,
+    STYLE,
     plot_cumulative,
     plot_funnel,
     plot_sales_by_source,
@@ -161,3 +162,28 @@ def test_strategy_colors_are_stable() -> None:
     assert colors["relationship"] == STRATEGY_COLORS["relationship"]
     assert len(set(colors.values())) == 4
     assert strategy_colors(["mine", "other"]) == {"mine": colors["mine"], "other": colors["other"]}
+
+
+# ------------------------------------------------------------------------------------------- one style
+def test_every_figure_uses_the_one_style(single: sim.Results) -> None:
+    figures = [plot_cumulative(single.timeseries), plot_funnel(single.timeseries),
+               plot_sales_by_source(single.timeseries)]
+    for fig in figures:
+        ax = fig.axes[0]
+        assert ax.yaxis.label.get_fontsize() == pytest.approx(float(STYLE["axes.labelsize"]))
+        assert not ax.spines["top"].get_visible() and not ax.spines["right"].get_visible()
+
+
+def test_one_definition_of_the_year_and_the_style() -> None:
+    """One year length (sim.config) and, in the presentation layer, one style (sim.plots.style).
+
+    The presentation layer is sim.plots, sim.ui, sim.narrate and the command line.
+    """
+    root = Path(sim.__file__).parent
+    package = list(root.rglob("*.py"))
+    presentation = [p for p in package if p.parent.name in ("plots", "ui") or p.name in ("narrate.py", "cli.py")]
+    checks = [("WEEKS_PER_YEAR = ", package, {"config.py"}), ('"axes.titlesize"', presentation, {"style.py"}),
+              ('"#D55E00"', presentation, {"style.py"})]
+    for text, files, allowed in checks:
+        found = {p.name for p in files if text in p.read_text(encoding="utf-8")}
+        assert found == allowed, f"{text!r} defined in {sorted(found)}"

@@ -1,10 +1,12 @@
-"""Tests for sim.ui.widgets: controls generated from the schema, the parameter panel, the live explorer."""
+"""Tests for sim.ui: schema-generated controls, the parameter panel, the live explorer, the headline cards.
+
+No timing is asserted here: ``benchmarks/bench_widgets.py`` prints what a re-run costs.
+"""
 
 from __future__ import annotations
 
 import math
 import os
-import time
 from typing import get_args
 
 import pytest
@@ -16,7 +18,7 @@ if os.environ.get("CI", "").strip().lower() in ("", "0", "false", "no", "off"):
 
 import ipywidgets as W  # noqa: E402
 
-from sim.ui.widgets import (  # noqa: E402 - after the importorskip
+from sim.ui import (  # noqa: E402 - after the importorskip
     DEFAULT_CONFIG_FIELDS,
     DEFAULT_MARKET_FIELDS,
     DEFAULT_NETWORK_FIELDS,
@@ -31,28 +33,9 @@ from sim.ui.widgets import (  # noqa: E402 - after the importorskip
     slider_for,
 )
 
-RERUN_BUDGET_S = 1.0
-REFERENCE_BASELINE_S = 0.7
-"""Wall time of one baseline run on the reference machine the budget was set for."""
-
-
-def machine_slowdown() -> tuple[float, float]:
-    """How much slower this machine is right now than the reference: (factor >= 1, baseline run seconds).
-
-    Measured with the best of two baseline runs, so a loaded machine (other test suites, CI
-    neighbours) scales the re-run budget instead of failing it.
-    """
-    cfg = sim.load_scenario("baseline")
-    best = math.inf
-    for _ in range(2):
-        t = time.perf_counter()
-        sim.run(cfg)
-        best = min(best, time.perf_counter() - t)
-    return max(1.0, best / REFERENCE_BASELINE_S), best
-
 
 def schema_range(model_cls, field):
-    """Bounds read straight from the pydantic metadata, independently of sim.ui.widgets."""
+    """Bounds read straight from the pydantic metadata, independently of sim.ui.controls."""
     lo = hi = None
     for m in model_cls.model_fields[field].metadata:
         lo = getattr(m, "ge", None) if getattr(m, "ge", None) is not None else lo
@@ -204,27 +187,9 @@ def test_slider_change_reruns_and_redraws(quick_panel):
     assert app.summary()["revenue_total"]["relationship"] != before
     assert app.image.value != png and app.headline.value != head
     assert "run 2" in app.status.value
-
-
-def test_rerun_and_redraw_time_at_the_default_size():
-    """The playground's default (the two-cobbler town, 10 years): a re-run + redraw takes under a second.
-
-    Best of five re-runs, and the budget is scaled when a baseline run measured alongside is slower
-    than the reference 0.7 s (a loaded machine), so other programs' load does not decide the test.
-    """
-    app = Explorer(ParameterPanel("two_cobblers"))
-    for minutes in (15.0, 10.0, 25.0, 12.0, 18.0):
-        app.panel.set("strategy.1.minutes_per_contact", minutes)
-    timings = app.timings[-5:]
-    slowdown, baseline_s = machine_slowdown()
-    assert len(timings) == 5 and all(t["total_s"] >= t["model_s"] > 0 for t in timings)
-    best = min(t["total_s"] for t in timings)
-    print("re-run + redraw (s):", [round(t["total_s"], 3) for t in timings],
-          "model:", [round(t["model_s"], 3) for t in timings], "draw:", [round(t["draw_s"], 3) for t in timings],
-          f"baseline run: {baseline_s:.3f} s")
-    budget = RERUN_BUDGET_S * slowdown
-    assert best < budget, (f"re-run + redraw took {best:.2f} s at best (budget {budget:.2f} s = "
-                           f"{RERUN_BUDGET_S} s x slowdown {slowdown:.2f}; baseline run {baseline_s:.2f} s)")
+    # every successful re-run records its timings (benchmarks/bench_widgets.py prints them; no budget here)
+    assert len(app.timings) == 2 and app.last_timing is app.timings[-1]
+    assert all(t["total_s"] >= t["model_s"] > 0 and t["draw_s"] > 0 and t["cpu_s"] > 0 for t in app.timings)
 
 
 # ----------------------------------------------------------------------------------------- helpers
