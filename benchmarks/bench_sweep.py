@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim.experiments import sweep as sw  # noqa: E402
+from sim import experiments as sw  # noqa: E402
 
 
 def make_plan(folder: Path, name: str, weeks: int, customers: int, points: int, replicates: int) -> sw.SweepPlan:

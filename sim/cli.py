@@ -23,7 +23,7 @@ from typing import Any, NoReturn
 
 from . import limits
 from .config import CONFIG_DIR, Config, ConfigError, load_scenario, parse_assignment, scenario_names
-from .experiments import sweep as _sweep
+from .experiments import cli as _experiments
 from .narrate import format_summary
 from .safeyaml import read_yaml
 
@@ -180,8 +180,9 @@ class Command:
 COMMANDS: dict[str, Command] = {
     "run": Command("run a scenario, write data and figures, print a summary", _add_run_arguments, cmd_run),
     "scenarios": Command("list the shipped scenarios", _add_scenarios_arguments, cmd_scenarios),
-    "sweep": Command(_sweep.SWEEP_HELP, _sweep.add_sweep_arguments, _sweep.cmd_sweep),
-    "analyze": Command(_sweep.ANALYZE_HELP, _sweep.add_analyze_arguments, _sweep.cmd_analyze),
+    "sweep": Command(_experiments.SWEEP_HELP, _experiments.add_sweep_arguments, _experiments.cmd_sweep),
+    "analyze": Command(_experiments.ANALYZE_HELP, _experiments.add_analyze_arguments,
+                       _experiments.analyze_command(figures="sim.plots.sweeps:write_figures")),
 }
 """Subcommands by name; add ``sweep`` / ``analyze`` here."""
 

@@ -10,8 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.experiments import sweep as sw
+from sim import experiments as sw
+from sim.experiments import cli as sweep_cli
 from sim.experiments.analysis import analyze, format_report, sobol_table
+from sim.plots.sweeps import write_figures
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,7 +93,7 @@ def test_grid_point_table(grid_dir: Path) -> None:
 
 
 def test_grid_files_and_report(grid_dir: Path) -> None:
-    res = analyze(grid_dir)
+    res = analyze(grid_dir, figures=write_figures)
     folder = grid_dir / "analysis"
     for name in ("points.csv", "importance.csv", "summary.json", "winner_map.png", "effects.png"):
         assert (folder / name).stat().st_size > 0, name
@@ -107,7 +109,7 @@ def test_grid_files_and_report(grid_dir: Path) -> None:
 
 def test_sobol_indices_from_a_sweep(tmp_path: Path) -> None:
     out = run_sweep_text(tmp_path, SOBOL, "sobol")
-    res = analyze(out, outcomes=["relationship.revenue_total"])
+    res = analyze(out, outcomes=["relationship.revenue_total"], figures=write_figures)
     s = res.sobol
     assert set(s["outcome"]) == {"log_revenue_ratio", "relationship.revenue_total"}
     assert set(s["factor"]) == {"relationship.pressure", "market.skepticism_mean"}
@@ -134,7 +136,7 @@ def test_sobol_table_ranks_a_known_function() -> None:
 
 def test_lhs_scatter_map_with_a_categorical_factor(tmp_path: Path) -> None:
     out = run_sweep_text(tmp_path, LHS, "lhs")
-    res = analyze(out)
+    res = analyze(out, figures=write_figures)
     assert len(res.points) == 6
     assert (out / "analysis" / "winner_map.png").stat().st_size > 0
     rho = res.importance.set_index("factor")["spearman_rho"]
@@ -155,19 +157,35 @@ def test_incomplete_sweep_is_analysed_with_a_note(tmp_path: Path) -> None:
 
     report = sw.run_sweep(plan, out, progress=False, callback=stop_early)
     assert report.interrupted and report.done == 6
-    res = analyze(out, plots=False)
+    res = analyze(out)
     assert not res.summary["complete"]
     assert any("incomplete" in n for n in res.summary["notes"])
     assert any("need every design point" in n for n in res.summary["notes"])
     assert res.sobol.empty
 
 
+def test_tables_only_without_a_figure_writer(grid_dir: Path, tmp_path: Path) -> None:
+    """analyze() writes no figure unless given a figure writer; a writer's files are listed."""
+    res = analyze(grid_dir)
+    assert not any(p.suffix == ".png" for p in res.files)
+    calls = []
+
+    def writer(result):
+        calls.append(result)
+        path = tmp_path / "figure.png"
+        path.write_bytes(b"png")
+        return [path]
+
+    res = analyze(grid_dir, figures=writer)
+    assert len(calls) == 1 and calls[0] is res and res.files[-1] == tmp_path / "figure.png"
+
+
 def test_analyze_cli_errors(tmp_path: Path, grid_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert sw.main(["analyze", str(tmp_path / "missing")]) == 2
+    assert sweep_cli.main(["analyze", str(tmp_path / "missing")]) == 2
     assert "no such folder" in capsys.readouterr().err
-    assert sw.main(["analyze", str(tmp_path)]) == 2
+    assert sweep_cli.main(["analyze", str(tmp_path)]) == 2
     assert "not a sweep folder" in capsys.readouterr().err
-    assert sw.main(["analyze", str(grid_dir), "--outcome", "nope", "--no-plots"]) == 2
+    assert sweep_cli.main(["analyze", str(grid_dir), "--outcome", "nope", "--no-plots"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--outcome 'nope'" in err[0]
 

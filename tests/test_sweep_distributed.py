@@ -19,7 +19,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.experiments import sweep as sw
+from sim import experiments as sw
+from sim.experiments import cli as sweep_cli
 
 pytestmark = pytest.mark.distributed
 
@@ -142,7 +143,7 @@ def test_dask_cluster_gives_the_in_process_table(cluster: Cluster, reference, tm
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     path, expected = reference
     out = tmp_path / "dask"
-    code = sw.main(["sweep", str(path), "--out", str(out), "--scheduler", cluster.address, "--keep-series"])
+    code = sweep_cli.main(["sweep", str(path), "--out", str(out), "--scheduler", cluster.address, "--keep-series"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert f"Dask scheduler {cluster.address}" in captured.out
@@ -156,7 +157,7 @@ def test_lost_worker_mid_sweep(cluster: Cluster, reference, tmp_path: Path) -> N
     extra = cluster.start_worker("w3")
     cluster.wait_for_workers(3)
     out = tmp_path / "lost"
-    proc = subprocess.Popen([sys.executable, "-m", "sim.experiments.sweep", "sweep", str(path), "--out", str(out),
+    proc = subprocess.Popen([sys.executable, "-m", "sim.experiments", "sweep", str(path), "--out", str(out),
                              "--scheduler", cluster.address, "--quiet"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -6,7 +6,7 @@ Reads ``DIR/sweep.json``, ``DIR/design.parquet`` and the runs dataset, and write
 * ``points.csv`` — one row per design point: factor values, number of replicates, and for every
   numeric outcome its mean and 95% t-interval over replicates (``<outcome>.mean/.low/.high``);
   ``winner`` says which strategy earns more there: the challenger when the interval of the
-  advantage (:data:`sim.sweep.ADVANTAGE`) lies above 0, the incumbent when it lies below 0,
+  advantage (:data:`sim.experiments.ADVANTAGE`) lies above 0, the incumbent when it lies below 0,
   ``unclear`` when it straddles 0.
 * ``importance.csv`` — per factor: Spearman rank correlation with the advantage and the effect
   range (largest minus smallest mean advantage across the factor's levels, or quintiles of a
@@ -14,15 +14,19 @@ Reads ``DIR/sweep.json``, ``DIR/design.parquet`` and the runs dataset, and write
 * ``sobol.csv`` (Sobol designs) — S1, ST and their 95% confidence half-widths per factor and outcome
   (SALib ``sobol.analyze`` on the per-point means).
 * ``summary.json`` — the headline answer: where the challenger wins, by how much, what matters most.
-* ``winner_map.png`` (heatmaps for grids, scatter coloured by winner for LHS/Sobol), ``effects.png``
-  (mean advantage against each factor) and ``sobol.png``.
+
+Owns: those tables, the summary and :func:`format_report` (the words ``analyze`` prints).
+
+Must not: draw. Figures (``winner_map.png``, ``effects.png``, ``sobol.png``) are made by
+:func:`sim.plots.sweeps.write_figures`, which the caller passes to :func:`analyze` as ``figures``;
+this module never imports the presentation layer.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,11 +35,16 @@ import numpy as np
 import pandas as pd
 
 from ..config import ConfigError
-from .sweep import ADVANTAGE, LABEL_OUTCOMES, load_runs
+from .outcomes import ADVANTAGE, LABEL_OUTCOMES
+from .store import load_runs
 
-__all__ = ["AnalysisResult", "analyze", "point_table", "importance_table", "sobol_table", "format_report"]
+__all__ = [
+    "AnalysisResult", "FigureWriter", "analyze", "point_table", "importance_table", "sobol_table", "format_report",
+    "WINNER_UNCLEAR",
+]
 
 WINNER_UNCLEAR = "unclear"
+"""``winner`` of a design point whose interval of the advantage includes 0."""
 
 
 @dataclass
@@ -223,229 +232,19 @@ def _summary(points: pd.DataFrame, importance: pd.DataFrame, sobol_: pd.DataFram
     }
 
 
-# ---------------------------------------------------------------------------------------- plots
-def _winner_colors(meta: dict[str, Any]) -> dict[str, str]:
-    from ..plots import strategy_colors
-
-    colors = strategy_colors([meta["incumbent"], meta["challenger"]])
-    colors[WINNER_UNCLEAR] = "#bbbbbb"
-    return colors
+FigureWriter = Callable[[AnalysisResult], list[Path]]
+"""Draws an analysis' figures into ``result.out / "analysis"`` and returns the files written."""
 
 
-def _axis_values(points: pd.DataFrame, f: dict[str, Any]) -> tuple[np.ndarray, list[str] | None]:
-    """Numeric positions for a factor (categories become 0, 1, ...) and tick labels for categories."""
-    x = points[f["name"]]
-    if f["kind"] in ("float", "int"):
-        return x.to_numpy(dtype=float), None
-    cats = [str(v) for v in (f.get("values") or sorted(x.astype(str).unique()))]
-    return x.astype(str).map({c: i for i, c in enumerate(cats)}).to_numpy(dtype=float), cats
-
-
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:.3g}"
-    return str(v)
-
-
-def _heatmap(ax: Any, points: pd.DataFrame, fa: dict[str, Any], fb: dict[str, Any], meta: dict[str, Any],
-             n_factors: int) -> Any:
-    from matplotlib.colors import TwoSlopeNorm
-
-    col = f"{ADVANTAGE}.mean"
-    grid = points.pivot_table(index=fb["name"], columns=fa["name"], values=col, aggfunc="mean", observed=True)
-    vals = grid.to_numpy(dtype=float)
-    unclear = None
-    if n_factors == 2:   # each cell is one design point: mark those whose interval straddles 0
-        flag = points.assign(_u=(points["winner"] == WINNER_UNCLEAR).astype(float))
-        unclear = flag.pivot_table(index=fb["name"], columns=fa["name"], values="_u", aggfunc="max",
-                                   observed=True).reindex(index=grid.index, columns=grid.columns).to_numpy()
-    lim = float(np.nanmax(np.abs(vals))) if np.isfinite(vals).any() else 1.0
-    lim = lim or 1.0
-    im = ax.imshow(vals, origin="lower", aspect="auto", cmap="RdBu", norm=TwoSlopeNorm(0.0, -lim, lim))
-    ax.set_xticks(range(len(grid.columns)), [_fmt(v) for v in grid.columns], rotation=45, ha="right")
-    ax.set_yticks(range(len(grid.index)), [_fmt(v) for v in grid.index])
-    if vals.size <= 144:
-        for (i, j), v in np.ndenumerate(vals):
-            if np.isfinite(v):
-                mark = "?" if unclear is not None and unclear[i, j] == 1 else ""
-                ax.text(j, i, f"{v:+.2f}{mark}", ha="center", va="center", fontsize=7,
-                        color="white" if abs(v) > 0.6 * lim else "black")
-        if unclear is not None and np.nansum(unclear) > 0:
-            ax.set_title("? = 95% interval includes 0 (no clear winner)", fontsize=8)
-    ax.set_xlabel(fa["name"])
-    ax.set_ylabel(fb["name"])
-    if n_factors > 2:
-        ax.set_title("mean over the other factors", fontsize=8)
-    return im
-
-
-def _scatter(ax: Any, points: pd.DataFrame, fa: dict[str, Any], fb: dict[str, Any], meta: dict[str, Any]) -> None:
-    colors = _winner_colors(meta)
-    rng = np.random.default_rng(0)
-    xa, cats_a = _axis_values(points, fa)
-    xb, cats_b = _axis_values(points, fb)
-    if cats_a:
-        xa = xa + rng.uniform(-0.15, 0.15, len(xa))
-    if cats_b:
-        xb = xb + rng.uniform(-0.15, 0.15, len(xb))
-    for label in (meta["challenger"], meta["incumbent"], WINNER_UNCLEAR):
-        m = (points["winner"] == label).to_numpy()
-        if m.any():
-            ax.scatter(xa[m], xb[m], s=14, color=colors[label], label=f"{label} wins" if label != WINNER_UNCLEAR
-                       else "unclear", alpha=0.8, edgecolors="none")
-    if cats_a:
-        ax.set_xticks(range(len(cats_a)), cats_a)
-    if cats_b:
-        ax.set_yticks(range(len(cats_b)), cats_b)
-    ax.set_xlabel(fa["name"])
-    ax.set_ylabel(fb["name"])
-
-
-def _line(ax: Any, points: pd.DataFrame, f: dict[str, Any], meta: dict[str, Any]) -> None:
-    colors = _winner_colors(meta)
-    x, cats = _axis_values(points, f)
-    col = ADVANTAGE
-    order = np.argsort(x, kind="stable")
-    ax.axhline(0.0, color="#888888", lw=0.8)
-    mean = points[f"{col}.mean"].to_numpy(dtype=float)
-    low = points[f"{col}.low"].to_numpy(dtype=float)
-    high = points[f"{col}.high"].to_numpy(dtype=float)
-    ax.errorbar(x[order], mean[order], yerr=[mean[order] - low[order], high[order] - mean[order]], fmt="none",
-                ecolor="#999999", elinewidth=0.8, capsize=2)
-    winners = points["winner"].to_numpy()
-    for label, color in colors.items():
-        m = winners == label
-        if m.any():
-            ax.scatter(x[m], mean[m], color=color, s=18, zorder=3,
-                       label=f"{label} wins" if label != WINNER_UNCLEAR else "unclear")
-    if cats:
-        ax.set_xticks(range(len(cats)), cats)
-    ax.set_xlabel(f["name"])
-    ax.set_ylabel(f"{ADVANTAGE} (mean, 95% CI)")
-
-
-def _effect(ax: Any, points: pd.DataFrame, f: dict[str, Any], meta: dict[str, Any]) -> None:
-    """Point means (dots, coloured by winner) and the mean per level or quintile (line) of one factor."""
-    colors = _winner_colors(meta)
-    x, cats = _axis_values(points, f)
-    y = points[f"{ADVANTAGE}.mean"].to_numpy(dtype=float)
-    winners = points["winner"].to_numpy()
-    ax.axhline(0.0, color="#888888", lw=0.8)
-    jitter = np.random.default_rng(0).uniform(-0.08, 0.08, len(x)) if cats else 0.0
-    for label, color in colors.items():
-        m = winners == label
-        if m.any():
-            ax.scatter((x + jitter)[m], y[m], color=color, s=10, alpha=0.6, edgecolors="none",
-                       label=f"{label} wins" if label != WINNER_UNCLEAR else "unclear")
-    ok = np.isfinite(y)
-    xs = pd.Series(x[ok])
-    if xs.nunique() <= 12:
-        means = pd.Series(y[ok]).groupby(xs.to_numpy()).mean()
-        ax.plot(means.index, means.to_numpy(), color="black", lw=1.5, marker="o", ms=3, label="mean")
-    elif ok.sum() >= 5:
-        bins = pd.qcut(xs.rank(method="first"), q=5, labels=False).to_numpy()
-        centers = xs.groupby(bins).mean()
-        means = pd.Series(y[ok]).groupby(bins).mean()
-        ax.plot(centers.to_numpy(), means.to_numpy(), color="black", lw=1.5, marker="o", ms=3,
-                label="mean by quintile")
-    if cats:
-        ax.set_xticks(range(len(cats)), cats)
-    ax.set_xlabel(f["name"])
-    ax.set_ylabel(ADVANTAGE)
-
-
-def _save(fig: Any, path: Path) -> Path:
-    fig.savefig(path, dpi=110)
-    return path
-
-
-def _ranked_factors(meta: dict[str, Any], summary: dict[str, Any]) -> list[dict[str, Any]]:
-    by_name = {f["name"]: f for f in meta["factors"]}
-    return [by_name[r["factor"]] for r in summary["factor_ranking"] if r["factor"] in by_name]
-
-
-def write_plots(points: pd.DataFrame, sobol_: pd.DataFrame, meta: dict[str, Any], summary: dict[str, Any],
-                folder: Path) -> list[Path]:
-    """``winner_map.png``, ``effects.png`` and (Sobol) ``sobol.png``; returns the files written."""
-    from matplotlib.figure import Figure
-
-    from .. import plots  # noqa: F401 - selects a headless backend where needed
-
-    files: list[Path] = []
-    pts = points[points["replicates"] > 0]
-    if pts.empty:
-        return files
-    factors = _ranked_factors(meta, summary)
-    inc, cha = meta["incumbent"], meta["challenger"]
-    title = f"Where {cha} beats {inc}"
-    cbar_label = f"{ADVANTAGE}\n(> 0: {cha} earns more per seller)"
-
-    # winner map: one factor -> line; two or more -> pairs of the (up to) four most important factors
-    top = factors[:4]
-    pairs = list(itertools.combinations(top, 2))
-    if not pairs:
-        fig = Figure(figsize=(7.0, 4.5), layout="constrained")
-        ax = fig.subplots()
-        _line(ax, pts, top[0], meta)
-        ax.legend(fontsize=8)
-    else:
-        ncols = min(3, len(pairs))
-        nrows = math.ceil(len(pairs) / ncols)
-        fig = Figure(figsize=(4.8 * ncols + 2.0, 4.2 * nrows), layout="constrained")
-        axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
-        im = None
-        for ax, (fa, fb) in zip(axes, pairs, strict=False):
-            if meta["design"] == "grid":
-                im = _heatmap(ax, pts, fa, fb, meta, len(factors))
-            else:
-                _scatter(ax, pts, fa, fb, meta)
-        for ax in axes[len(pairs):]:
-            ax.set_visible(False)
-        if im is not None:
-            fig.colorbar(im, ax=list(axes[: len(pairs)]), label=cbar_label, shrink=0.8)
-        else:
-            axes[0].legend(fontsize=8, loc="best")
-    fig.suptitle(title, fontsize=10)
-    files.append(_save(fig, folder / "winner_map.png"))
-
-    # effects: mean advantage against each factor
-    n = len(factors)
-    ncols = min(3, n)
-    nrows = math.ceil(n / ncols)
-    fig = Figure(figsize=(4.4 * ncols, 3.4 * nrows), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
-    for ax, f in zip(axes, factors, strict=False):
-        _effect(ax, pts, f, meta)
-    for ax in axes[n:]:
-        ax.set_visible(False)
-    axes[0].legend(fontsize=7)
-    fig.suptitle(f"{ADVANTAGE} against each factor (dots: design points)", fontsize=10)
-    files.append(_save(fig, folder / "effects.png"))
-
-    sub = sobol_[sobol_["outcome"] == ADVANTAGE] if not sobol_.empty else sobol_
-    if not sub.empty:
-        sub = sub.sort_values("ST", ascending=True)
-        fig = Figure(figsize=(7.0, 0.45 * len(sub) + 1.6), layout="constrained")
-        ax = fig.subplots()
-        y = np.arange(len(sub))
-        ax.barh(y - 0.2, sub["S1"], 0.4, xerr=sub["S1_conf"], label="first-order S1", color="#6baed6")
-        ax.barh(y + 0.2, sub["ST"], 0.4, xerr=sub["ST_conf"], label="total ST", color="#08519c")
-        ax.set_yticks(y, sub["factor"])
-        ax.axvline(0, color="#888888", lw=0.8)
-        ax.set_xlabel(f"Sobol index of {ADVANTAGE} (95% confidence)")
-        ax.legend(fontsize=8)
-        files.append(_save(fig, folder / "sobol.png"))
-    return files
-
-
-# ---------------------------------------------------------------------------------------- entry
-def analyze(out: str | Path, outcomes: list[str] | None = None, plots: bool = True) -> AnalysisResult:
-    """Analyse a sweep folder and write tables and figures into ``out/analysis/``.
+def analyze(out: str | Path, outcomes: list[str] | None = None,
+            figures: FigureWriter | None = None) -> AnalysisResult:
+    """Analyse a sweep folder and write tables (and, with ``figures``, figures) into ``out/analysis/``.
 
     Args:
         out: the sweep's ``--out`` folder.
         outcomes: outcomes for Sobol indices (default: the advantage only).
-        plots: also write PNG figures.
+        figures: draws the figures once the tables are written, e.g.
+            :func:`sim.plots.sweeps.write_figures`; None = tables only.
 
     Raises:
         ConfigError: not a sweep folder, no runs yet, or an unknown outcome.
@@ -482,9 +281,10 @@ def analyze(out: str | Path, outcomes: list[str] | None = None, plots: bool = Tr
         files.append(folder / "sobol.csv")
     (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     files.append(folder / "summary.json")
-    if plots:
-        files += write_plots(points, sobol_, meta, summary, folder)
-    return AnalysisResult(out, meta, points, importance, sobol_, summary, files)
+    result = AnalysisResult(out, meta, points, importance, sobol_, summary, files)
+    if figures is not None:
+        result.files += figures(result)
+    return result
 
 
 def format_report(result: AnalysisResult) -> str:

@@ -1,6 +1,7 @@
 """Where sweep runs execute: in this process, in local worker processes, or on a Dask cluster.
 
-All executors share one small interface so :mod:`sim.sweep` drives them with the same loop:
+All executors share one small interface so :func:`sim.experiments.run_sweep` (and
+:mod:`sim.validation`) drive them with the same loop:
 
 * ``submit(fn, *args)`` returns a future with ``add_done_callback`` and ``result()``
   (a :class:`concurrent.futures.Future` or a :class:`distributed.Future`);
@@ -10,7 +11,11 @@ All executors share one small interface so :mod:`sim.sweep` drives them with the
 * ``close()`` releases everything the executor started.
 
 Which executor runs a task never changes its result: every run's seed comes from the sweep seed
-and the run index only (see :mod:`sim.sweep`).
+and the run index only (see :mod:`sim.experiments.runner`).
+
+Owns: starting, feeding, restarting and closing the workers (:func:`make_executor`,
+:func:`default_workers`, :func:`is_broken_pool`). Must not: know what a task computes, build
+seeds or touch results; callers hand in picklable functions and their arguments.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from scipy import optimize, stats
 
 import sim
 from sim.config import CONFIG_DIR as _SCENARIO_DIR
-from sim.experiments.sweep import log_revenue_advantage
+from sim.experiments.outcomes import log_revenue_advantage
 from sim.model.metrics import FUNNEL_STAGES
 from sim.model.runner import mean_interval
 
