@@ -8,7 +8,6 @@ Modules, each with one job:
 * :mod:`~sim.ui.figures`: the live figure and the dashboard's figures, in :mod:`sim.plots`' one style;
 * :mod:`~sim.ui.explorer`: :class:`Explorer`, re-run and redraw on every change;
 * :mod:`~sim.ui.dashboard`: :class:`ConsultantDashboard` and the export of its figures;
-* :mod:`~sim.ui.widgets`: the old import path, re-exports only.
 
 The words and numbers come from :mod:`sim.narrate`, colours and fonts from :mod:`sim.plots.style`.
 This package sits on top of the model and the plots: nothing below it may import it.
@@ -17,7 +16,6 @@ This package sits on top of the model and the plots: nothing below it may import
 from __future__ import annotations
 
 from ..narrate import headline_numbers, pretty_name, story_markdown
-from ..plots.style import STYLE as FIG_STYLE
 from .controls import (
     DEFAULT_CONFIG_FIELDS,
     DEFAULT_MARKET_FIELDS,
@@ -41,5 +39,5 @@ __all__ = [
     "ParameterPanel", "relabel_results", "Explorer", "ConsultantDashboard", "export_figures", "default_export_dir",
     "KNOBS", "KNOB_LABELS", "headline_html", "story_html", "error_html", "clean_message", "headline_numbers",
     "story_markdown", "pretty_name", "live_figure", "figure_to_png", "revenue_figure", "sources_figure",
-    "why_figure", "FIG_STYLE",
+    "why_figure",
 ]
