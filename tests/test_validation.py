@@ -10,8 +10,10 @@ on two cores.
 
 from __future__ import annotations
 
+import ast
 import math
-import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +21,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+from sim.experiments.executors import InProcessExecutor, default_workers  # noqa: E402
 from sim.validation import checks, report  # noqa: E402
 
 pytestmark = pytest.mark.validation
@@ -28,7 +31,7 @@ REGENERATE = "docs/VALIDATION.md is out of date with the code: run `make validat
 
 @pytest.fixture(scope="module")
 def pool():
-    with checks.Pool(min(2, os.cpu_count() or 1)) as p:
+    with checks.Pool(min(2, default_workers())) as p:
         yield p
 
 
@@ -181,3 +184,34 @@ def test_report_and_figures_are_deterministic(bass, ltv, tmp_path: Path) -> None
         second = [p.read_bytes() for p in report.draw_figures(res, tmp_path / "b")]
         assert first == second
         assert all(b"Software" not in data for data in first)   # no version tag in the PNG metadata
+
+
+# ---------------------------------------------------------------- the package itself
+VALIDATION_DIR = ROOT / "sim" / "validation"
+
+
+@pytest.mark.parametrize("path", sorted(VALIDATION_DIR.glob("*.py")), ids=lambda p: p.name)
+def test_modules_say_what_they_own_and_start_no_pool(path: Path) -> None:
+    """Each module has a docstring; none starts processes itself (the experiment layer's executors do)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    assert ast.get_docstring(tree), f"{path.name}: no module docstring"
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {f"{n.module}.{a.name}" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module
+                 for a in n.names}
+    assert not {m for m in imported if m.startswith(("multiprocessing", "concurrent.futures"))}, path.name
+
+
+def test_pool_runs_on_a_given_executor() -> None:
+    """A pool on an executor of the experiment layer: same results, in task order; the caller closes it."""
+    with InProcessExecutor() as ex:
+        pool = checks.Pool(executor=ex)
+        assert pool.map(abs, [-3, 2, -1]) == [3, 2, 1]
+        pool.close()   # does not close an executor it did not make
+        assert pool.map(abs, [-5, 4]) == [5, 4]
+
+
+def test_python_m_sim_validation_help() -> None:
+    """``python -m sim.validation`` is the report's command line."""
+    out = subprocess.run([sys.executable, "-m", "sim.validation", "--help"], capture_output=True, text=True,
+                         check=True).stdout
+    assert "--workers" in out and "--strict" in out

@@ -135,7 +135,7 @@ def _init_worker(parent_pid: int) -> None:
 class LocalProcessExecutor(Executor):
     """A pool of worker processes on this machine (``concurrent.futures``, forkserver start).
 
-    The forkserver imports the model (:mod:`sim.runner`) once, so new workers start fast and no worker is forked
+    The forkserver imports the model (:mod:`sim.model.runner`) once, so new workers start fast and no worker is forked
     from a multi-threaded parent. Workers exit by themselves when the parent dies.
     """
 
@@ -147,7 +147,7 @@ class LocalProcessExecutor(Executor):
         method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
         self._ctx = multiprocessing.get_context(method)
         if method == "forkserver":
-            self._ctx.set_forkserver_preload(["sim.runner"])
+            self._ctx.set_forkserver_preload(["sim.model.runner"])
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
