@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import limits
+from .client import cli as _client
 from .config import CONFIG_DIR, Config, ConfigError, load_scenario, parse_assignment, scenario_names
 from .experiments import sweep as _sweep
 from .narrate import format_summary
@@ -182,6 +183,7 @@ COMMANDS: dict[str, Command] = {
     "scenarios": Command("list the shipped scenarios", _add_scenarios_arguments, cmd_scenarios),
     "sweep": Command(_sweep.SWEEP_HELP, _sweep.add_sweep_arguments, _sweep.cmd_sweep),
     "analyze": Command(_sweep.ANALYZE_HELP, _sweep.add_analyze_arguments, _sweep.cmd_analyze),
+    "client": Command(_client.HELP, _client.add_arguments, _client.cmd_client),
 }
 """Subcommands by name; add ``sweep`` / ``analyze`` here."""
 
