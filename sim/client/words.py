@@ -91,8 +91,9 @@ def short_run_sentence(comparison: Mapping[str, Any]) -> str:
 def comparison_lines(comparison: Mapping[str, Any]) -> list[str]:
     """The comparison table by year (from ``compare.json``), then the crossover and short-run sentences."""
     cur, prop = comparison["current"]["label"], comparison["proposed"]["label"]
-    head = (f"{cur} (current) versus {prop} (proposed) for {comparison['client']}: revenue of all the client's "
-            f"sellers by year, {comparison['replicates']} simulated markets, the same random numbers in both:")
+    head = (f"Current versus proposed for {comparison['client']} (current: {cur}; proposed: {prop}): revenue of all "
+            f"the client's sellers by year, {comparison['replicates']} simulated markets, the same random numbers "
+            "in both:")
     rows = []
     for r in comparison["by_year"]:
         d = r["difference"]
