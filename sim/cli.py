@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import limits
+from .client import cli as _client
 from .config import CONFIG_DIR, Config, ConfigError, load_scenario, parse_assignment, scenario_names
 from .experiments import cli as _experiments
 from .narrate import format_summary
@@ -183,8 +184,9 @@ COMMANDS: dict[str, Command] = {
     "sweep": Command(_experiments.SWEEP_HELP, _experiments.add_sweep_arguments, _experiments.cmd_sweep),
     "analyze": Command(_experiments.ANALYZE_HELP, _experiments.add_analyze_arguments,
                        _experiments.analyze_command(figures="sim.plots.sweeps:write_figures")),
+    "client": Command(_client.HELP, _client.add_arguments, _client.cmd_client),
 }
-"""Subcommands by name; add ``sweep`` / ``analyze`` here."""
+"""Subcommands by name."""
 
 
 class ArgumentParser(argparse.ArgumentParser):
