@@ -25,6 +25,7 @@ from . import limits
 from .config import CONFIG_DIR, Config, ConfigError, load_scenario, parse_assignment, scenario_names
 from .experiments import sweep as _sweep
 from .narrate import format_summary
+from .report import cli as _report
 from .safeyaml import read_yaml
 
 __all__ = [
@@ -182,6 +183,7 @@ COMMANDS: dict[str, Command] = {
     "scenarios": Command("list the shipped scenarios", _add_scenarios_arguments, cmd_scenarios),
     "sweep": Command(_sweep.SWEEP_HELP, _sweep.add_sweep_arguments, _sweep.cmd_sweep),
     "analyze": Command(_sweep.ANALYZE_HELP, _sweep.add_analyze_arguments, _sweep.cmd_analyze),
+    "report": Command(_report.REPORT_HELP, _report.add_report_arguments, _report.cmd_report),
 }
 """Subcommands by name; add ``sweep`` / ``analyze`` here."""
 
