@@ -45,6 +45,7 @@ def _why(results: Results) -> Figure:
         plots.plot_cumulative(df, "reviews_count", ax=axes[1], title="Public reviews written")
         plots.plot_cumulative(df, "mean_trust", ax=axes[2], title="Trust held in the market")
         threshold = results.config.market.trust_threshold
+        axes[2].set_ylim(0, max(axes[2].get_ylim()[1], 1.15 * threshold))   # the threshold stays in view
         axes[2].axhline(threshold, color="0.5", ls="--", lw=1.2)
         axes[2].annotate(f"buying threshold {threshold:g}", xy=(0.02, threshold), xycoords=("axes fraction", "data"),
                          xytext=(0, 4), textcoords="offset points", fontsize=11, color="0.35")
