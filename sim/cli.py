@@ -26,6 +26,7 @@ from .client import cli as _client
 from .config import CONFIG_DIR, Config, ConfigError, load_scenario, parse_assignment, scenario_names
 from .experiments import cli as _experiments
 from .narrate import format_summary
+from .report import cli as _report
 from .safeyaml import read_yaml
 
 __all__ = [
@@ -185,6 +186,7 @@ COMMANDS: dict[str, Command] = {
     "analyze": Command(_experiments.ANALYZE_HELP, _experiments.add_analyze_arguments,
                        _experiments.analyze_command(figures="sim.plots.sweeps:write_figures")),
     "client": Command(_client.HELP, _client.add_arguments, _client.cmd_client),
+    "report": Command(_report.REPORT_HELP, _report.add_report_arguments, _report.cmd_report),
 }
 """Subcommands by name."""
 

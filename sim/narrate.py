@@ -3,7 +3,9 @@
 Every surface calls it: the command line prints :func:`format_summary`; the notebooks and the
 dashboard show :func:`headline_cards` (as HTML cards) and :func:`story_markdown`; figures label the
 crossover with :func:`crossover_caption`. Number formats (:func:`num`, :func:`money`, :func:`times`,
-...) live here too, so one number reads the same wherever it appears.
+...) live here too, so one number reads the same wherever it appears. Its companion
+:mod:`sim.verdict` words what replicates add (intervals, "ahead in 17 of 20 simulated markets",
+"no clear winner"), with these formats.
 
 Must not: draw, build HTML or import matplotlib or ipywidgets (the command line imports it); run
 the model or change a summary. It reads plain summary dicts (:attr:`sim.Results.summary`,
@@ -13,7 +15,7 @@ the model or change a summary. It reads plain summary dicts (:attr:`sim.Results.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ from .config import WEEKS_PER_YEAR
 
 __all__ = [
     "scalar", "num", "pct", "money", "times", "stars", "count", "years_text", "horizon_label", "year_of",
-    "pretty_name", "headline_numbers", "Card", "headline_cards", "crossover_caption", "story_markdown",
+    "pretty_name", "headline_numbers", "Card", "headline_cards", "crossover_caption", "why_bullets", "story_markdown",
     "format_summary", "leader_line", "crossover_line", "referral_lines", "why_lines", "funnel_lines",
 ]
 
@@ -139,12 +141,16 @@ def headline_numbers(summary: Mapping[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Card:
-    """One headline number: a ``key`` (what it is), its ``value``, a ``sub`` line, the strategy it is about."""
+    """One headline number: ``key`` (what it is), ``value``, a ``sub`` line, the strategy it is about, a ``detail``.
+
+    ``detail`` says how sure the number is (counts of runs, intervals); empty when there is nothing to add.
+    """
 
     key: str
     value: str
     sub: str
     strategy: str | None = None
+    detail: str = ""
 
 
 def headline_cards(summary: Mapping[str, Any]) -> list[Card]:
@@ -157,8 +163,8 @@ def headline_cards(summary: Mapping[str, Any]) -> list[Card]:
     weeks = h["weeks"]
     horizon = years_text(weeks)
 
-    def versus(metric: str) -> str:
-        return "revenue " + " vs ".join(money(h[metric].get(n)) for n in (cha, inc))
+    def versus(metric: str) -> str:   # every number says whose it is
+        return " vs ".join(f"{pretty_name(n)} {money(h[metric].get(n))}" for n in (cha, inc)) + " revenue per seller"
 
     y1, fin, cw = h["leader_year1"], h["leader_final"], h["crossover_week"]
     cards = [
@@ -208,6 +214,32 @@ def _share_text(sources: Mapping[str, float], handoffs: bool = False) -> str:
     return ", ".join(f"{share:.0%} {names.get(k, k)}" for share, k in parts if share >= 0.005)
 
 
+def why_bullets(strategies: Mapping[str, Any], names: Sequence[str]) -> list[str]:
+    """One markdown bullet per strategy: where its sales came from, referrals, reviews, trust, leads per sale.
+
+    Reads single-run numbers or replicate means (``{"mean", "low", "high"}``) alike.
+    """
+    def val(node: Mapping[str, Any], key: str) -> float:
+        return scalar(node.get(key)) or 0.0
+
+    out = []
+    for name in names:
+        s = strategies.get(name, {})
+        f1 = s.get("funnel_year1", {})
+        leads, sales = val(f1, "leads"), val(f1, "sales")
+        per_sale = f"{leads / sales:,.0f} leads per sale in year 1" if sales else "no sales in year 1"
+        handed, passed = val(s, "handoffs_received"), val(s, "handoffs_made")
+        handoffs = (f" and {handed:,.0f} poor-fit customers the competitor passed on" if handed else "") + \
+                   (f"; passed {passed:,.0f} poor-fit customers on to the competitor" if passed else "")
+        sources = {k: scalar(v) for k, v in s.get("sales_by_source", {}).items()}
+        out.append(
+            f"- **{pretty_name(name)}**: sales came from {_share_text(sources, handed > 0)}; "
+            f"{count(val(s, 'referrals_total'), 'referral')} received from customers' friends{handoffs}; "
+            f"{count(val(s, 'reviews_count'), 'review')} ({stars(s.get('mean_rating'))}); "
+            f"trust held in the market at the end {val(s, 'mean_trust_final'):.2f}; {per_sale}.")
+    return out
+
+
 def story_markdown(summary: Mapping[str, Any], config: Any = None) -> str:
     """A short plain-language story of a run: who leads after one year and at the horizon, and why.
 
@@ -236,20 +268,7 @@ def story_markdown(summary: Mapping[str, Any], config: Any = None) -> str:
                      "the short run and the long run have different winners.")
     else:
         lines.append(f"The {p_cha} seller is ahead for good from **week {cw}** on.")
-    why = []
-    for name in (cha, inc):
-        s = strat.get(name, {})
-        f1 = s.get("funnel_year1", {})
-        leads, sales = float(f1.get("leads") or 0), float(f1.get("sales") or 0)
-        per_sale = f"{leads / sales:,.0f} leads per sale in year 1" if sales else "no sales in year 1"
-        handed, passed = float(s.get("handoffs_received") or 0), float(s.get("handoffs_made") or 0)
-        handoffs = (f" and {handed:,.0f} poor-fit customers the competitor passed on" if handed else "") + \
-                   (f"; passed {passed:,.0f} poor-fit customers on to the competitor" if passed else "")
-        why.append(
-            f"- **{pretty_name(name)}**: sales came from {_share_text(s.get('sales_by_source', {}), handed > 0)}; "
-            f"{count(s.get('referrals_total'), 'referral')} received from customers' friends{handoffs}; "
-            f"{count(s.get('reviews_count'), 'review')} ({stars(s.get('mean_rating'))}); "
-            f"trust held in the market at the end {float(s.get('mean_trust_final') or 0):.2f}; {per_sale}.")
+    why = why_bullets(strat, (cha, inc))
     threshold = getattr(getattr(config, "market", None), "trust_threshold", None)
     tail = (f" Customers buy readily once their trust passes {threshold:g}." if threshold is not None else "")
     return ("\n\n".join(lines) + "\n\n**Why** (per seller, whole horizon):\n\n" + "\n".join(why) + "\n\n"

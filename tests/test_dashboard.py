@@ -1,20 +1,29 @@
 """The consultant dashboard: its Python side, `make dashboard`, and the real thing in headless Chromium.
 
+The Python side: every shipped scenario in the picker and the title following it, horizon and
+replicates with intervals and labelled numbers, and the safe exports (no folder box, no server path
+on the page, a new time-stamped folder per export, downloads carrying the files).
+
 The browser test starts Voila itself on a free loopback port, opens the page in Debian's Chromium
-driven by Playwright, moves a slider with the keyboard and checks that the headline numbers and the
-figures change; it leaves a screenshot in ``test-artifacts/dashboard.png``. The page may only talk to
+driven by Playwright at a projector's 1280x720, picks a second scenario, moves a slider with the
+keyboard, checks that the title, the headline numbers and the figures change, and downloads the
+report; it leaves screenshots in ``test-artifacts/dashboard*.png``. The page may only talk to
 loopback addresses: any other request (Voila's template asks a CDN for icon fonts) is aborted.
 """
 
 from __future__ import annotations
 
+import base64
+import io
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
@@ -28,7 +37,9 @@ if not IN_CI:  # in CI the notebooks extra is installed: a missing package must 
     pytest.importorskip("ipywidgets")
     pytest.importorskip("voila")
 
-from sim.ui import ConsultantDashboard, export_figures, story_markdown  # noqa: E402
+import ipywidgets as W  # noqa: E402
+
+from sim.ui import ConsultantDashboard, export_figures  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "dashboard.ipynb"
@@ -39,45 +50,144 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
 # ----------------------------------------------------------------------------------------- python side
+REPLICATES = 3   # enough for intervals, quick enough for a unit test
+
+
 @pytest.fixture(scope="module")
-def dashboard(tmp_path_factory: pytest.TempPathFactory) -> ConsultantDashboard:
-    return ConsultantDashboard("two_cobblers", export_dir=tmp_path_factory.mktemp("figures"))
+def export_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("dashboard-exports")
 
 
-def test_dashboard_tells_the_scenarios_story(dashboard):
-    direct = sim.run(sim.load_scenario("two_cobblers"))
+@pytest.fixture(scope="module")
+def dashboard(export_root: Path) -> ConsultantDashboard:
+    return ConsultantDashboard("two_cobblers", replicates=REPLICATES, export_dir=export_root)
+
+
+def widgets_in(widget: W.Widget) -> Iterator[W.Widget]:
+    """Every widget in a widget tree (boxes' children, depth first)."""
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from widgets_in(child)
+
+
+def page_text(dash: ConsultantDashboard) -> str:
+    """Everything the page shows as text: every HTML widget, every control's label and value."""
+    parts = []
+    for w in widgets_in(dash.widget):
+        for attr in ("value", "description", "tooltip", "placeholder"):
+            value = getattr(w, attr, None)
+            if isinstance(value, str):
+                parts.append(value)
+        parts.extend(str(o) for o in getattr(w, "options", ()) or ())
+    return "\n".join(parts)
+
+
+SERVER_PATH = re.compile(r"(?<![\w.:/-])/(?:tmp|home|root|work|usr|var|srv|opt|mnt|Users)/")
+
+
+def test_dashboard_tells_the_scenarios_story_with_intervals(dashboard):
+    direct = sim.run_replicates(sim.load_scenario("two_cobblers"), REPLICATES)
     assert dashboard.runs == 1 and dashboard.error is None
-    assert dashboard.results.summary["leader_final"] == direct.summary["leader_final"]
-    assert dashboard.results.summary["revenue_ratio"] == pytest.approx(direct.summary["revenue_ratio"])
+    assert len(dashboard.results.runs) == REPLICATES
+    for name in ("numbers_game", "relationship"):
+        assert dashboard.summary()["revenue_total"][name] == pytest.approx(
+            direct.summary["strategies"][name]["revenue_total"]["mean"])
     head = dashboard.headline.value
-    for text in ("Leader after 1 year", "Leader after 10 years", "Crossover week", "Revenue ratio"):
-        assert text in head
+    for text in ("After 1 year", "After 10 years", "Revenue ratio, 10 years", "Crossover week",
+                 f"of {REPLICATES} simulated markets", "95% interval"):
+        assert text in head, text
+    # every card's numbers say whose they are; the ratio says which way round it is
+    assert re.search(r"Relationship [\d.,]+k? vs Numbers game [\d.,]+k? revenue per seller", head)
+    assert "Relationship ÷ Numbers game" in head
+    assert "Two cobblers" in dashboard.title.value
     for image in (dashboard.revenue_image, dashboard.sources_image, dashboard.why_image):
         assert image.value[:4] == b"\x89PNG"
-    story = story_markdown(direct.summary, direct.config)
-    assert "After one year" in story and "After 10 years" in story and "repeat customers" in story
-    assert "After one year" in dashboard.story.value and "<b>Why</b>" in dashboard.story.value
+    assert f"Over <b>{REPLICATES} simulated markets</b>" in dashboard.story.value
+    assert "<b>Why</b>" in dashboard.story.value
+
+
+def test_scenario_picker_offers_every_scenario_and_the_title_follows(export_root):
+    dash = ConsultantDashboard("two_cobblers", replicates=2, export_dir=export_root)
+    assert list(dash.panel.scenario.options) == sim.scenario_names()
+    assert {"one_off", "large_anonymous"} <= set(dash.panel.scenario.options)   # where the numbers game wins
+    head_before = dash.headline.value
+    dash.panel.scenario.value = "one_off"
+    assert dash.runs == 2 and dash.results.config.name == "one_off"
+    assert "One off" in dash.title.value and "Two cobblers" not in dash.title.value
+    assert dash.headline.value != head_before
+    direct = sim.run_replicates(sim.load_scenario("one_off"), 2)
+    assert dash.summary()["revenue_total"]["numbers_game"] == pytest.approx(
+        direct.summary["strategies"]["numbers_game"]["revenue_total"]["mean"])
+    dash.panel.scenario.value = "short_horizon"   # its own horizon comes with it
+    assert dash.years.value == 1 and dash.results.config.weeks == 52 and dash.runs == 3
+    assert "After 1 year" in dash.headline.value and "After 10 years" not in dash.headline.value
+
+
+def test_horizon_and_replicates_rerun(export_root):
+    dash = ConsultantDashboard("two_cobblers", replicates=2, export_dir=export_root)
+    dash.years.value = 3
+    assert dash.results.config.weeks == 3 * 52 and "After 3 years" in dash.headline.value
+    dash.replicates.value = 1
+    assert len(dash.results.runs) == 1
+    assert "One run: no verdict" in dash.headline.value and "choose 2 or more replicates" in dash.headline.value
+    assert "ahead in" not in dash.headline.value.split("One run")[0]   # one run is never shown as a win
 
 
 def test_dashboard_knob_reruns_and_reset_restores(dashboard):
     before = dashboard.summary()
+    runs = dashboard.runs
     dashboard.panel.set("strategy.1.minutes_per_contact", 8.0)
-    assert dashboard.runs == 2
+    assert dashboard.runs == runs + 1
     assert dashboard.summary()["revenue_total"] != before["revenue_total"]
     assert set(dashboard.summary()["revenue_total"]) == {"numbers_game", "relationship"}  # tuned name shown as usual
     dashboard.panel.reset()
     assert dashboard.summary() == before
 
 
-def test_export_writes_png_and_svg(dashboard, tmp_path):
-    paths = dashboard.export(tmp_path / "slides")
-    names = {p.name for p in paths}
+def test_dashboard_has_no_folder_box(dashboard):
+    """A visitor cannot choose where the server writes: no free-text box anywhere on the page."""
+    texts = [w for w in widgets_in(dashboard.widget) if isinstance(w, (W.Text, W.Textarea, W.Combobox))]
+    assert texts == []
+
+
+def test_two_exports_make_two_folders_and_overwrite_nothing(dashboard, export_root):
+    first = dashboard.export()
+    second = dashboard.export()
+    folders = {p.parent for p in first} | {p.parent for p in second}
+    assert len(folders) == 2 and all(f.parent == export_root for f in folders)
+    assert dashboard.exports[-2:] == [first[0].parent, second[0].parent]
+    names = {p.name for p in first}
     for base in ("cumulative_revenue", "cumulative_referrals", "funnel", "sales_by_source", "revenue_story", "why"):
         assert {f"{base}.png", f"{base}.svg"} <= names
-    assert all(p.stat().st_size > 1000 for p in paths)
-    assert (tmp_path / "slides" / "why.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
-    assert "Wrote 12 files" in dashboard.export_status.value
-    assert export_figures(dashboard.results, tmp_path / "again", formats=("png",))[0].suffix == ".png"
+    assert all(p.stat().st_size > 1000 for p in first + second)
+    assert (second[0].parent / "why.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
+    # the figures come back as one ZIP download of the same files
+    link = re.search(r"download='([^']+\.zip)' href='data:application/zip;base64,([^']+)'", dashboard.downloads.value)
+    assert link, dashboard.downloads.value
+    with zipfile.ZipFile(io.BytesIO(base64.b64decode(link.group(2)))) as zf:
+        assert set(zf.namelist()) == names
+    stamp = first[0].stat().st_mtime_ns
+    report = dashboard.report()
+    assert report["report.pdf"].parent not in folders and first[0].stat().st_mtime_ns == stamp
+
+
+def test_report_is_offered_as_downloads_without_server_paths(dashboard, export_root):
+    paths = dashboard.report()
+    folder = paths["report.pdf"].parent
+    assert folder.parent == export_root and sorted(p.name for p in folder.iterdir()) == sorted(paths)
+    links = dict(re.findall(r"download='([^']+)' href='data:([^;]+);base64,", dashboard.downloads.value))
+    assert sorted(links.values()) == ["application/json", "application/pdf", "application/zip", "text/html"]
+    pdf = re.search(r"href='data:application/pdf;base64,([^']+)'", dashboard.downloads.value).group(1)
+    assert base64.b64decode(pdf) == paths["report.pdf"].read_bytes()
+    text = page_text(dashboard)
+    assert str(export_root) not in text and str(ROOT) not in text
+    assert not SERVER_PATH.search(re.sub(r"data:[^']+", "", text)), "the page shows a server path"
+    assert folder.name in text   # the visitor may learn the export's name, never where it is
+
+
+def test_export_figures_from_python(dashboard, tmp_path):
+    paths = export_figures(dashboard.results, tmp_path / "slides", formats=("png",))
+    assert {p.suffix for p in paths} == {".png"} and len(paths) == 6
 
 
 def test_make_dashboard_serves_the_notebook_with_voila():
@@ -123,7 +233,7 @@ def voila_url(tmp_path: Path) -> Iterator[str]:
     log = tmp_path / "voila.log"
     bindir = str(Path(sys.executable).parent)
     env = {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", ""),
-           "SIM_FIGURES_DIR": str(tmp_path / "figures")}
+           "SIM_FIGURES_DIR": str(tmp_path / "figures"), "SIM_DASHBOARD_DIR": str(tmp_path / "dashboard")}
     cmd = [sys.executable, "-m", "voila", str(NOTEBOOK), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
            "--Voila.port_retries=0"]
     with log.open("w") as fh:
@@ -142,7 +252,8 @@ def voila_url(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.mark.browser
-def test_dashboard_in_a_real_browser(voila_url: str, chromium_path: Path):
+def test_dashboard_in_a_real_browser(voila_url: str, chromium_path: Path, tmp_path: Path):
+    """At a projector's 1280x720: pick a second scenario, move a knob, download the report."""
     from playwright import sync_api  # part of the notebooks extra; never skipped (conftest decides on Chromium)
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -159,7 +270,7 @@ def test_dashboard_in_a_real_browser(voila_url: str, chromium_path: Path):
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(chromium_path), headless=True, args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(viewport={"width": 1600, "height": 2000})
+            context = browser.new_context(viewport={"width": 1280, "height": 720}, accept_downloads=True)
             context.route("**/*", only_loopback)
             page = context.new_page()
             page.goto(voila_url, wait_until="domcontentloaded", timeout=120_000)
@@ -169,39 +280,73 @@ def test_dashboard_in_a_real_browser(voila_url: str, chromium_path: Path):
                     "t => { const s = document.querySelector('.sim-status'); return s && s.innerText.includes(t); }",
                     arg=text, timeout=timeout)
 
-            status_says("run 1:", 240_000)   # kernel started, model run, figures drawn
+            status_says("run 1:", 240_000)   # kernel started, replicates run, figures drawn
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(ARTIFACTS / "dashboard.png"))   # what the projector shows first
             cards = page.locator(".sim-headline .sim-card")
             assert cards.count() == 4
+            title_before = page.inner_text(".sim-title-block")
             head_before = page.inner_text(".sim-headline")
-            for text in ("LEADER AFTER 1 YEAR", "LEADER AFTER 10 YEARS", "CROSSOVER WEEK", "REVENUE RATIO"):
-                assert text in head_before.upper()
+            for text in ("AFTER 1 YEAR", "AFTER 10 YEARS", "REVENUE RATIO, 10 YEARS", "CROSSOVER WEEK",
+                         "SIMULATED MARKETS", "RELATIONSHIP ÷ NUMBERS GAME"):
+                assert text in head_before.upper(), text
+            # the headline is readable at 1280x720: all four cards side by side, inside the viewport
+            boxes = [cards.nth(i).bounding_box() for i in range(4)]
+            assert all(b["x"] >= 0 and b["x"] + b["width"] <= 1280 and b["y"] + b["height"] <= 720 for b in boxes)
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= 1280   # no sideways scrolling
             images = page.locator("img.sim-plot")
             assert images.count() == 3
             srcs_before = images.evaluate_all("els => els.map(e => e.src)")
-            pixels_before = page.locator("img.sim-plot-revenue").screenshot()
+            assert page.locator(".jp-InputArea-editor, .jp-CodeMirrorEditor").count() == 0   # no code on the page
+            assert "ConsultantDashboard" not in page.inner_text("body")
+            assert page.locator("input[type=text], textarea").count() == 0   # no folder box
+
+            # a second scenario: the title and the headline follow it
+            options = page.locator(".sim-scenario select option").all_inner_texts()
+            assert options == sim.scenario_names()
+            page.select_option(".sim-scenario select", "one_off")
+            status_says("run 2:", 180_000)
+            title_after = page.inner_text(".sim-title-block")
+            head_after = page.inner_text(".sim-headline")
+            assert "One off" in title_after and "Two cobblers" not in title_after and title_after != title_before
+            assert head_after != head_before, "the headline did not change with the scenario"
+            srcs_after = images.evaluate_all("els => els.map(e => e.src)")
+            assert all(a != b for a, b in zip(srcs_before, srcs_after, strict=True)), "figures were not redrawn"
+
+            # a knob still re-runs everything
             slider = page.locator(".sim-strategy-1-minutes_per_contact")
             readout_before = slider.locator(".widget-readout").inner_text()
-
-            # no code on the page: Voila strips the sources
-            assert page.locator(".jp-InputArea-editor, .jp-CodeMirrorEditor").count() == 0
-            assert "ConsultantDashboard" not in page.inner_text("body")
-
+            pixels_before = page.locator("img.sim-plot-revenue").screenshot()
             handle = slider.locator(".noUi-handle")
             handle.focus()
             page.keyboard.press("ArrowLeft")   # one step: 20 -> 19 minutes per contact
-            status_says("run 2:", 120_000)
-
+            status_says("run 3:", 180_000)
             readout_after = slider.locator(".widget-readout").inner_text()
-            head_after = page.inner_text(".sim-headline")
-            srcs_after = images.evaluate_all("els => els.map(e => e.src)")
+            head_knob = page.inner_text(".sim-headline")
             pixels_after = page.locator("img.sim-plot-revenue").screenshot()
-            page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+
+            # the one-click report arrives as a browser download
+            page.click(".sim-report")
+            link = page.locator("a.sim-download", has_text="PDF")
+            link.wait_for(timeout=180_000)
+            with page.expect_download(timeout=60_000) as info:
+                link.click()
+            download = info.value
+            saved = tmp_path / download.suggested_filename
+            download.save_as(saved)
+            body = page.inner_text("body")
+            page.screenshot(path=str(ARTIFACTS / "dashboard_report.png"))
+            page.set_viewport_size({"width": 1280, "height": 2300})
+            page.screenshot(path=str(ARTIFACTS / "dashboard_full.png"))
         finally:
             browser.close()
 
     assert float(readout_after) == float(readout_before) - 1
-    assert head_after != head_before, "headline numbers did not change"
-    assert all(a != b for a, b in zip(srcs_before, srcs_after, strict=True)), "figures were not redrawn"
+    assert head_knob != head_after, "headline numbers did not change with the knob"
     assert pixels_after != pixels_before, "the revenue figure looks the same"
+    assert saved.read_bytes()[:5] == b"%PDF-" and saved.name.startswith("one_off-report-")
+    exports = list((tmp_path / "dashboard").iterdir())
+    assert len(exports) == 1 and (exports[0] / "report.pdf").read_bytes() == saved.read_bytes()
+    assert str(tmp_path) not in body and str(ROOT) not in body and not SERVER_PATH.search(body)
     assert (ARTIFACTS / "dashboard.png").stat().st_size > 50_000
     assert all(urlparse(u).hostname not in LOOPBACK for u in blocked)

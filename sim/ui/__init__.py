@@ -8,9 +8,11 @@ Modules, each with one job:
 * :mod:`~sim.ui.figures`: the live figure and the dashboard's figures, in :mod:`sim.plots`' one style;
 * :mod:`~sim.ui.explorer`: :class:`Explorer`, re-run and redraw on every change;
 * :mod:`~sim.ui.dashboard`: :class:`ConsultantDashboard` and the export of its figures;
+* :mod:`~sim.ui.meeting`: HTML of the dashboard's title, verdict cards (with intervals) and story;
+* :mod:`~sim.ui.downloads`: the dashboard's fixed export folder and its browser downloads.
 
-The words and numbers come from :mod:`sim.narrate`, colours and fonts from :mod:`sim.plots.style`.
-This package sits on top of the model and the plots: nothing below it may import it.
+The words and numbers come from :mod:`sim.narrate` and :mod:`sim.verdict`, colours and fonts from
+:mod:`sim.plots.style`. This package sits on top of the model and the plots: nothing below it may import it.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from .controls import (
 from .dashboard import KNOB_LABELS, KNOBS, ConsultantDashboard, default_export_dir, export_figures
 from .explorer import Explorer
 from .figures import figure_to_png, live_figure, revenue_figure, sources_figure, why_figure
+from .meeting import meeting_story_html, results_cards_html, verdict_cards_html
 from .panel import ParameterPanel, relabel_results
 from .render import clean_message, error_html, headline_html, story_html
 
@@ -39,5 +42,5 @@ __all__ = [
     "ParameterPanel", "relabel_results", "Explorer", "ConsultantDashboard", "export_figures", "default_export_dir",
     "KNOBS", "KNOB_LABELS", "headline_html", "story_html", "error_html", "clean_message", "headline_numbers",
     "story_markdown", "pretty_name", "live_figure", "figure_to_png", "revenue_figure", "sources_figure",
-    "why_figure",
+    "why_figure", "results_cards_html", "verdict_cards_html", "meeting_story_html",
 ]

@@ -1,37 +1,48 @@
-"""The consultant's dashboard: the two cobblers of essay 002, told with the model's numbers.
+"""The consultant's dashboard: any shipped scenario, told with the model's numbers and their uncertainty.
 
-Owns :class:`ConsultantDashboard` (headline cards, the story, three large figures and a few
-strategy knobs that re-run the model), the knobs it shows (:data:`KNOBS`, :data:`KNOB_LABELS`) and
-the export of its figures for slides (:func:`export_figures`). Used by
-``notebooks/consultant_demo.ipynb`` and, served by Voila with no code visible, by
+Owns :class:`ConsultantDashboard` (scenario picker, horizon and replicates; headline cards with
+intervals; the story; three large figures; a few strategy knobs that re-run the model; figures and
+a one-click report offered as browser downloads), the knobs it shows (:data:`KNOBS`,
+:data:`KNOB_LABELS`) and :func:`export_figures` (the figures for slides, into a folder given in
+Python). Used by ``notebooks/consultant_demo.ipynb`` and, served by Voila with no code visible, by
 ``notebooks/dashboard.ipynb`` (``make dashboard``).
 
-Must not: word anything itself or pick a plot style. Every sentence comes from :mod:`sim.narrate`
-(so it stays true when the model, the scenario or a knob changes: nothing here asserts who wins),
-the controls from :mod:`sim.ui.panel`, the figures from :mod:`sim.ui.figures`.
+Safe to serve: a visitor never chooses where the server writes. Every export goes into a new
+time-stamped folder under :func:`~sim.ui.downloads.dashboard_dir` (nothing is ever overwritten)
+and comes back to the visitor's browser as a download; the page never shows a server path.
+
+Must not: word anything itself or pick a plot style. Every sentence comes from :mod:`sim.verdict`
+and :mod:`sim.narrate` (so it stays true when the model, the scenario or a knob changes: nothing
+here asserts who wins), the controls from :mod:`sim.ui.panel`, the figures from
+:mod:`sim.ui.figures`, the report from :mod:`sim.report`.
 """
 
 from __future__ import annotations
 
-import html
 import os
 import time
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import ipywidgets as W
 
-from .. import plots
-from ..config import CONFIG_DIR, ConfigError
-from ..model.runner import Results, run
+from .. import limits, plots
+from ..config import WEEKS_PER_YEAR, Config, ConfigError, scenario_names
+from ..model.runner import Results, run, run_replicates
 from ..narrate import headline_numbers
 from ..plots.style import FIGURE_SIZES
-from .figures import figure_to_png, revenue_figure, sources_figure, why_figure
+from ..report.figures import sources_figure
+from ..verdict import FAIR_TEST, compared_pair, crossover_shown, meeting_cards, meeting_story, scenario_title
+from .downloads import dashboard_dir, download_link, safe_file_name, zip_bytes
+from .figures import figure_to_png, revenue_figure, why_figure
+from .meeting import meeting_story_html, title_html, verdict_cards_html
 from .panel import ParameterPanel, relabel_results
-from .render import CSS, clean_message, error_html, headline_html, story_html
+from .render import clean_message, error_html
 
-__all__ = ["ConsultantDashboard", "export_figures", "default_export_dir", "KNOBS", "MARKET_KNOBS", "KNOB_LABELS"]
+__all__ = ["ConsultantDashboard", "export_figures", "default_export_dir", "KNOBS", "MARKET_KNOBS", "KNOB_LABELS",
+           "DEFAULT_REPLICATES", "MAX_DASHBOARD_REPLICATES", "MAX_YEARS"]
 
 KNOBS: dict[int, tuple[str, ...]] = {
     1: ("minutes_per_contact", "prospecting_share", "genuine_interest", "asks_referrals"),
@@ -52,24 +63,34 @@ KNOB_LABELS: dict[str, str] = {
     "recurring_needs": "customers come back (repeat needs)",
 }
 
+DEFAULT_REPLICATES = 10
+"""Simulated markets behind every number on the dashboard, unless the consultant picks another count."""
+MAX_DASHBOARD_REPLICATES = 20
+MAX_YEARS = 20
+
 
 def default_export_dir(name: str = "consultant_demo") -> Path:
-    """Where exported figures go: ``$SIM_FIGURES_DIR`` if set, else ``results/figures/<name>`` in the project."""
+    """Where :func:`export_figures` writes when called from Python without a folder.
+
+    ``$SIM_FIGURES_DIR`` if set, else ``results/figures/<name>`` in the project (or the working
+    folder). The dashboard's buttons do not use it: they write under :func:`~sim.ui.downloads.dashboard_dir`.
+    """
     env = os.environ.get("SIM_FIGURES_DIR")
     if env:
         return Path(env)
-    root = CONFIG_DIR.parent.parent
-    base = root if (root / "pyproject.toml").exists() else Path.cwd()
-    return base / "results" / "figures" / name
+    return dashboard_dir().parent / "figures" / name
 
 
-def export_figures(results: Results, out_dir: str | Path | None = None,
-                   formats: Iterable[str] = ("png", "svg"), dpi: int = 200) -> list[Path]:
-    """Write every figure of the story for slides: PNG and SVG by default.
+def export_figures(results: Results, out_dir: str | Path | None = None, formats: Iterable[str] = ("png", "svg"),
+                   dpi: int = 200) -> list[Path]:
+    """Write every figure of the story for slides: PNG and SVG by default (into :func:`default_export_dir`).
 
     Files: the four standard figures of :func:`sim.plots.save_figures` plus ``revenue_story``
-    (cumulative revenue with the crossover) and ``why`` (referrals, reviews, trust).
+    (cumulative revenue with the crossover) and ``why`` (referrals, reviews, trust), the last two
+    written atomically (a temporary name, then a rename).
     """
+    from ..atomic import atomic_path
+
     out = Path(out_dir) if out_dir is not None else default_export_dir()
     out.mkdir(parents=True, exist_ok=True)
     formats = tuple(formats)
@@ -77,51 +98,76 @@ def export_figures(results: Results, out_dir: str | Path | None = None,
     for name, fig in (("revenue_story", revenue_figure(results)), ("why", why_figure(results))):
         for fmt in formats:
             path = out / f"{name}.{fmt}"
-            fig.savefig(path, format=fmt, dpi=dpi)
+            with atomic_path(path) as tmp:
+                fig.savefig(tmp, format=fmt, dpi=dpi)
             paths.append(path)
     return paths
 
 
 class ConsultantDashboard:
-    """Headline numbers, three large figures and a few strategy knobs that re-run the model.
+    """Scenario, horizon and replicates; headline cards with intervals; figures; knobs; downloads.
 
     Args:
-        scenario: the story's scenario (default: essay 002's ``two_cobblers`` town).
+        scenario: the scenario shown first (default: essay 002's ``two_cobblers`` town).
         seed: random seed (default: the scenario's).
-        export_dir: where "Export figures" writes (default :func:`default_export_dir`).
+        replicates: simulated markets per number (1 to :data:`MAX_DASHBOARD_REPLICATES`).
+        export_dir: the folder under which exports get their time-stamped folders (default
+            :func:`~sim.ui.downloads.dashboard_dir`). Chosen by whoever runs the server; the page
+            has no folder box.
+        scenarios: the scenarios offered (default: every shipped one, :func:`sim.scenario_names`).
         dpi: resolution of the figures on screen.
         auto_run: run once right away.
 
     Attributes:
-        results: the last successful run (strategy names as displayed).
+        results: the last successful run (strategy names as displayed; replicates in ``runs``).
         error: the message of the last rejected change, or None.
-        runs: successful runs so far; timings: seconds per run (``model_s``, ``draw_s``, ``total_s``).
+        runs: successful updates so far; timings: seconds per update (``model_s``, ``draw_s``, ``total_s``).
+        exports: the folders written so far (figures and reports), in order.
     """
 
     def __init__(self, scenario: str = "two_cobblers", seed: int | None = None,
-                 export_dir: str | Path | None = None, dpi: int = 80, auto_run: bool = True) -> None:
+                 replicates: int = DEFAULT_REPLICATES, export_dir: str | Path | None = None,
+                 scenarios: Iterable[str] | None = None, dpi: int = 80, auto_run: bool = True) -> None:
         self.panel = ParameterPanel(scenario, strategy_fields=KNOBS, market_fields=MARKET_KNOBS, network_fields=(),
-                                    config_fields=(), scenarios=(), seed=seed, show_seed=False, show_help=False,
-                                    show_description=False, tabs=False, labels=KNOB_LABELS,
-                                    label_width="170px", width="450px")
-        self.export_dir = Path(export_dir) if export_dir is not None else default_export_dir()
+                                    config_fields=(), scenarios=list(scenario_names() if scenarios is None
+                                                                     else scenarios),
+                                    seed=seed, show_seed=False, show_help=False, show_description=False,
+                                    tabs=False, labels=KNOB_LABELS, label_width="150px", width="400px")
+        self.export_dir = Path(export_dir) if export_dir is not None else dashboard_dir()
         self.dpi = dpi
         self.results: Results | None = None
         self.error: str | None = None
         self.runs = 0
         self.timings: list[dict[str, float]] = []
+        self.exports: list[Path] = []
+        self._scenario = self.panel.base.name
+        self._quiet = False
+        self._links: dict[str, tuple[list[str], str]] = {}
 
-        cfg = self.panel.base
-        self.title = W.HTML(
-            CSS + "<div style='font-family:sans-serif'><div style='font-size:30px;font-weight:700'>"
-            "Two cobblers, one town: numbers game or relationships?</div>"
-            f"<div style='font-size:16px;color:#444;max-width:1100px;margin-top:4px'>"
-            f"{html.escape(cfg.description)} Same hours, same price, equally good shoes: any difference comes "
-            "from how they sell.</div></div>")
+        # the panel's scenario picker moves into the dashboard's bar (one view of it on the page)
+        self.panel.top.children = tuple(w for w in self.panel.top.children if w is not self.panel.scenario)
+        self.panel.top.layout.display = "none"
+        self.panel.scenario.layout.width = "330px"
+        self.years = W.IntSlider(value=self._base_years(), min=1, max=MAX_YEARS, description="years",
+                                 continuous_update=False, style={"description_width": "50px"},
+                                 layout=W.Layout(width="300px"))
+        self.years.add_class("sim-years")
+        self.replicates = W.IntSlider(value=min(max(int(replicates), 1), MAX_DASHBOARD_REPLICATES), min=1,
+                                      max=MAX_DASHBOARD_REPLICATES, description="replicates",
+                                      continuous_update=False, style={"description_width": "80px"},
+                                      layout=W.Layout(width="320px"))
+        self.replicates.add_class("sim-replicates")
+        self.replicates.tooltip = ("Replicate runs: independent simulated markets with the same settings. "
+                                   "Every number is their mean with a 95% interval.")
+        for w in (self.years, self.replicates):
+            w.observe(self._on_control, names="value")
+
+        self.title = W.HTML()
+        self.title.add_class("sim-title-block")
         self.headline = W.HTML()
         self.headline.add_class("sim-headline")
         self.story = W.HTML()
-        self.story.add_class("sim-story")
+        self.story.add_class("sim-story-block")
         self.message = W.HTML()
         self.message.add_class("sim-message")
         self.status = W.HTML()
@@ -138,43 +184,89 @@ class ConsultantDashboard:
         # (no button icons: they come from a CDN, and a client-meeting laptop may well be offline)
         self.reset_button = W.Button(description="Reset knobs", layout=W.Layout(width="160px"))
         self.reset_button.on_click(lambda _b: self.panel.reset())
-        self.export_button = W.Button(description="Export figures (PNG + SVG)", button_style="primary",
-                                      layout=W.Layout(width="260px"))
+        self.export_button = W.Button(description="Figures for slides (ZIP)", layout=W.Layout(width="230px"))
         self.export_button.add_class("sim-export")
         self.export_button.on_click(lambda _b: self.export())
-        self.export_path = W.Text(value=str(self.export_dir), description="to folder",
-                                  style={"description_width": "70px"}, layout=W.Layout(width="430px"))
-        self.export_status = W.HTML()
+        self.report_button = W.Button(description="Report (HTML + PDF)", button_style="primary",
+                                      layout=W.Layout(width="230px"))
+        self.report_button.add_class("sim-report")
+        self.report_button.on_click(lambda _b: self.report())
+        self.downloads = W.HTML()
+        self.downloads.add_class("sim-downloads")
 
+        bar = W.HBox([self.panel.scenario, self.years, self.replicates],
+                     layout=W.Layout(flex_flow="row wrap", align_items="center", margin="6px 0 2px 0"))
         knobs = W.VBox([
             W.HTML("<div class='sim-colhead' style='font-size:20px'>What if…</div>"
-                   "<div style='font-size:13px;color:#666;max-width:420px'>Move a knob: the model re-runs and every "
-                   "number and figure updates. Hover a knob for its exact meaning.</div>"),
+                   "<div style='font-size:14px;line-height:1.35;color:#555;max-width:420px'>Move a knob: the model "
+                   "re-runs every simulated market and every number and figure updates. Hover a knob for its "
+                   "meaning.</div>"),
             self.panel.widget, self.reset_button,
-            W.HTML("<hr style='margin:10px 0'>"), self.export_button, self.export_path, self.export_status,
-            self.status,
-        ], layout=W.Layout(width="480px", min_width="440px", padding="0 18px 0 0"))
-        story = W.VBox([W.HTML("<div class='sim-colhead' style='font-size:20px'>Who leads, and why</div>"),
+            W.HTML("<hr style='margin:10px 0'>"), W.HBox([self.report_button, self.export_button],
+                                                         layout=W.Layout(flex_flow="row wrap")),
+            self.downloads, self.status,
+        ], layout=W.Layout(width="450px", min_width="430px", padding="0 18px 0 0"))
+        story = W.VBox([W.HTML("<div class='sim-colhead' style='font-size:20px'>Who is ahead, how sure, and why</div>"),
                         self.story], layout=W.Layout(flex="1 1 40%", padding="0 0 0 18px"))
         self.widget = W.VBox([
-            self.title, self.message, self.headline,
+            self.title, bar, self.message, self.headline,
             W.HBox([knobs, W.Box([self.revenue_image], layout=W.Layout(flex="1 1 auto"))],
                    layout=W.Layout(align_items="flex-start")),
             W.HBox([W.Box([self.sources_image], layout=W.Layout(flex="1 1 60%")), story],
                    layout=W.Layout(align_items="flex-start", margin="12px 0 0 0")),
             self.why_image,
         ])
+        self.widget.add_class("sim-dashboard")
         self.panel.on_change(self.update)
+        self._set_title()
         if auto_run:
             self.update()
 
+    # -- controls ---------------------------------------------------------------------------------
+    def _base_years(self) -> int:
+        return min(max(1, round(self.panel.base.weeks / WEEKS_PER_YEAR)), MAX_YEARS)
+
+    def _on_control(self, _change: Any = None) -> None:
+        if not self._quiet:
+            self.update()
+
+    def _weeks(self) -> int:
+        """The horizon: the scenario's own weeks until the years slider is moved."""
+        years = int(self.years.value)
+        return self.panel.base.weeks if years == self._base_years() else years * WEEKS_PER_YEAR
+
+    def config(self) -> Config:
+        """The validated configuration the controls describe (scenario, knobs, horizon)."""
+        cfg = self.panel.config()
+        weeks = self._weeks()
+        return cfg if weeks == cfg.weeks else cfg.with_updates(weeks=weeks)
+
+    def _set_title(self, cfg: Any = None, summary: dict[str, Any] | None = None) -> None:
+        cfg = cfg or self.panel.base
+        names = list(summary.get("strategies", {})) if summary else [g.strategy for g in cfg.sellers]
+        description = (cfg.description or "").strip()
+        self.title.value = title_html(scenario_title(cfg, compared_pair(names, cfg)),
+                                      " ".join(t for t in (description, FAIR_TEST) if t))
+
+    # -- running ----------------------------------------------------------------------------------
     def update(self) -> bool:
-        """Re-run with the current knobs and redraw; False (and a readable message) if they are invalid."""
+        """Re-run with the current controls and redraw; False (and a readable message) if they are invalid."""
+        if self.panel.base.name != self._scenario:   # a new scenario: its own horizon, quietly
+            self._scenario = self.panel.base.name
+            self._quiet = True
+            try:
+                self.years.value = self._base_years()
+            finally:
+                self._quiet = False
+            self._set_title()
         t0 = time.perf_counter()
+        n = int(self.replicates.value)
         try:
-            cfg = self.panel.config()
-            self.status.value = "<span class='sim-status'>running…</span>"
-            res = run(cfg)
+            cfg = self.config()
+            limits.check_run(cfg, replicates=n)
+            self.status.value = (f"<span class='sim-status'>running {n} simulated market"
+                                 f"{'s' if n != 1 else ''}…</span>")
+            res = run_replicates(cfg, n) if n > 1 else run(cfg)
         except (ConfigError, ValueError) as err:
             self.error = clean_message(str(err))
             self.message.value = error_html(self.error)
@@ -184,42 +276,86 @@ class ConsultantDashboard:
         self.results = relabel_results(res, self.panel.display_names)
         self.error = None
         self.message.value = ""
+        self.downloads.value, self._links = "", {}   # downloads belong to the run they were made from
         self.draw()
         t2 = time.perf_counter()
         self.runs += 1
         self.timings.append({"model_s": t1 - t0, "draw_s": t2 - t1, "total_s": t2 - t0})
-        self.status.value = (f"<span class='sim-status'>run {self.runs}: model {t1 - t0:.2f} s + figures "
-                             f"{t2 - t1:.2f} s · seed {cfg.seed}</span>")
+        self.status.value = (f"<span class='sim-status'>run {self.runs}: {n} market{'s' if n != 1 else ''}, model "
+                             f"{t1 - t0:.2f} s + figures {t2 - t1:.2f} s · seed {cfg.seed}</span>")
         return True
 
     def draw(self) -> None:
-        """Redraw headline numbers, story and the three figures from :attr:`results`."""
+        """Redraw title, headline cards, story and the three figures from :attr:`results`."""
         res = self.results
         if res is None:
             return
-        self.headline.value = headline_html(res.summary)
-        self.story.value = story_html(res.summary, res.config)
-        self.revenue_image.value = figure_to_png(revenue_figure(res, size=FIGURE_SIZES["story_screen"]), self.dpi)
+        runs = res.runs or [res.summary]
+        self._set_title(res.config, res.summary)
+        self.headline.value = verdict_cards_html(meeting_cards(res.summary, runs, res.config),
+                                                 list(res.summary.get("strategies", {})))
+        self.story.value = meeting_story_html(meeting_story(res.summary, runs, res.config))
+        marked = replace(res, summary={**res.summary, "crossover_week": crossover_shown(res.summary)})
+        self.revenue_image.value = figure_to_png(revenue_figure(marked, size=FIGURE_SIZES["story_screen"]), self.dpi)
         self.sources_image.value = figure_to_png(sources_figure(res), self.dpi)
         self.why_image.value = figure_to_png(why_figure(res), self.dpi)
 
-    def export(self, out_dir: str | Path | None = None) -> list[Path]:
-        """Write the current figures as PNG and SVG (what the "Export figures" button does)."""
+    # -- downloads --------------------------------------------------------------------------------
+    def _folder(self) -> Path:
+        from ..report.files import new_run_folder
+
+        folder = new_run_folder(self.export_dir)
+        self.exports.append(folder)
+        return folder
+
+    def _offer(self, kind: str, links: list[str], folder: Path) -> None:
+        """Show the newest download links of each kind (report, figures) for the current run."""
+        self._links[kind] = (links, folder.name)
+        rows = [f"<div>{' '.join(ls)}<div class='sim-status'>Also kept on the server as export {name}.</div></div>"
+                for ls, name in self._links.values()]
+        self.downloads.value = f"<div class='sim-downloads'>{''.join(rows)}</div>"
+
+    def _failed(self, what: str, err: OSError) -> None:
+        self.downloads.value = (f"<span style='color:#a00'>Could not save the {what} on the server "
+                                f"({type(err).__name__}). Nothing was overwritten.</span>")
+
+    def export(self) -> list[Path]:
+        """Figures for slides (PNG + SVG) into a new time-stamped folder, offered as one ZIP download."""
         if self.results is None:
             return []
-        out = Path(out_dir or self.export_path.value or self.export_dir)
         try:
-            paths = export_figures(self.results, out)
+            folder = self._folder()
+            paths = export_figures(self.results, folder)
         except OSError as err:
-            self.export_status.value = (f"<span style='color:#a00'>Could not write to {html.escape(str(out))}: "
-                                        f"{html.escape(str(err))}</span>")
+            self._failed("figures", err)
             return []
-        self.export_status.value = (f"<span style='font-size:13px'>Wrote {len(paths)} files to "
-                                    f"<code>{html.escape(str(out.resolve()))}</code></span>")
+        name = f"{safe_file_name(self.results.config.name)}-figures-{folder.name}.zip"
+        self._offer("figures", [download_link(zip_bytes(paths), name, f"Download figures ({len(paths)} files, ZIP)")],
+                    folder)
+        return paths
+
+    def report(self) -> dict[str, Path]:
+        """The one-click report: HTML, PDF and summary.json into a new time-stamped folder, offered as downloads."""
+        if self.results is None:
+            return {}
+        from ..report import build_report, write_report
+
+        try:
+            folder = self._folder()
+            paths = write_report(build_report(self.results, display_names=self.panel.display_names), folder)
+        except OSError as err:
+            self._failed("report", err)
+            return {}
+        stem = f"{safe_file_name(self.results.config.name)}-report-{folder.name}"
+        labels = {"report.pdf": "Download report (PDF)", "report.html": "Download report (HTML)",
+                  "summary.json": "Download numbers (summary.json)"}
+        links = [download_link(paths[f].read_bytes(), f"{stem}{Path(f).suffix}" if f != "summary.json"
+                               else f"{stem}-summary.json", label) for f, label in labels.items()]
+        self._offer("report", links, folder)
         return paths
 
     def summary(self) -> dict[str, Any]:
-        """Headline numbers of the last successful run."""
+        """Headline numbers of the last successful run (means over the simulated markets)."""
         return headline_numbers(self.results.summary) if self.results is not None else {}
 
     def _ipython_display_(self) -> None:  # pragma: no cover - notebook only
