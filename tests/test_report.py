@@ -23,8 +23,7 @@ import pytest
 
 import sim
 import sim.cli
-from sim import verdict
-from sim.narrate import money, times
+from sim.narrate import money, times, verdict
 from sim.report import Table, build_report, new_run_folder, render_html, settings_changes, write_report
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""Tests for sim.verdict: one ratio definition by name, honest verdicts over replicate runs."""
+"""Tests for sim.narrate.verdict: one ratio definition by name, honest verdicts over replicate runs."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 import sim
-from sim import verdict
-from sim.narrate import money
+from sim.narrate import money, verdict
 
 
 def runs_of(rel: list[float], ng: list[float], metric: str = "revenue_total") -> list[dict]:
@@ -97,6 +96,6 @@ def test_cards_and_rows_of_real_replicates_with_relationship_listed_first(small_
 
 
 def test_verdict_needs_no_plotting_or_widgets():
-    code = "import sys, sim.verdict; print(sorted(m for m in ('matplotlib', 'ipywidgets') if m in sys.modules))"
+    code = "import sys, sim.narrate.verdict; print(sorted(m for m in ('matplotlib', 'ipywidgets') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -12,7 +12,7 @@ DIR [--proposed relationship]`` runs everything. In Python (a notebook, the dash
 Modules, one job each: :mod:`~sim.client.schema` (the file and its validation),
 :mod:`~sim.client.targets` (the figures compared and the constants moved), :mod:`~sim.client.fit` (the search),
 :mod:`~sim.client.compare` (current versus proposed),
-:mod:`~sim.client.words` (tables and sentences), :mod:`~sim.client.figure` (the figure; imported on
+:mod:`~sim.narrate.client` (tables and sentences), :mod:`~sim.client.figure` (the figure; imported on
 first use, so the rest needs no matplotlib) and :mod:`~sim.client.cli` (the subcommand).
 This package sits on top of the model, the experiment executors and the plot style; nothing below
 it imports it.
@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..narrate.client import calibration_lines, comparison_lines, crossover_sentence, short_run_sentence
 from .compare import COUNTERFACTUAL, Comparison, compare
 from .fit import FIGURES, FREE_CONSTANTS, Calibration, Design, UnreachableError, calibrate
 from .schema import EXAMPLE, ClientMarket, client_config, client_from_dict, load_client
-from .words import calibration_lines, comparison_lines, crossover_sentence, short_run_sentence
 
 __all__ = [
     "ClientMarket", "load_client", "client_from_dict", "client_config", "EXAMPLE", "Calibration", "Design",

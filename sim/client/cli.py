@@ -79,10 +79,10 @@ def cmd_client(args: argparse.Namespace) -> int:
     from ..config import WEEKS_PER_YEAR
     from ..errors import ConfigError
     from ..experiments.executors import default_workers
+    from ..narrate.client import calibration_lines, comparison_lines, leads_warning
     from .compare import compare
     from .fit import Design, calibrate, unreachable_message
     from .schema import client_config, load_client
-    from .words import calibration_lines, comparison_lines, leads_warning
 
     client = load_client(args.file)
     if args.seed is not None:

@@ -15,7 +15,7 @@ difference (proposed - current) with its 95% interval over replicates, the cumul
 the crossover (first year from which the proposed arm's cumulative revenue stays ahead, or never)
 and the short-run cost (revenue given up in year 1).
 
-Must not: fit anything (:mod:`sim.client.fit`), word results (:mod:`sim.client.words`) or draw.
+Must not: fit anything (:mod:`sim.client.fit`), word results (:mod:`sim.narrate.client`) or draw.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The comparison figure: each arm's revenue by year, and the difference with its 95% interval.
 
 Owns :func:`plot_comparison`. Looks come from :mod:`sim.plots.style` (the one plot style); words
-about the result from :mod:`sim.client.words`. Must not: run the model.
+about the result from :mod:`sim.narrate.client`. Must not: run the model.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ This is the simple fit issue 11 asks for until the calibration machinery of issu
 (``python -m sim calibrate``: history matching over shipped priors) exists; then
 :func:`calibrate` should draw its ranges from those priors and its search from that machinery.
 
-Must not: word results for people (:mod:`sim.client.words`), draw, or change the model.
+Must not: word results for people (:mod:`sim.narrate.client`), draw, or change the model.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ baseline), :mod:`~sim.report.figures`, :mod:`~sim.report.html`, :mod:`~sim.repor
 
 Names are imported on first use (``from sim.report import build_report`` works as usual), so
 the command line can register ``report`` without loading matplotlib. This package sits on the
-model, the narration (:mod:`sim.narrate`, :mod:`sim.verdict`) and the plots. It must not
+model, the narration (:mod:`sim.narrate`, :mod:`sim.narrate.verdict`) and the plots. It must not
 import :mod:`sim.ui` (reports are written without ipywidgets), and nothing below it may import it.
 """
 

@@ -6,7 +6,7 @@ Owns the arguments of the ``report`` subcommand (:func:`add_report_arguments`, r
 :data:`DEFAULT_REPLICATES`), ``--out`` (default ``results/<scenario>/report/``) and
 ``--allow-large``. It prints the headline numbers and where the files went.
 
-Must not: word results itself (:mod:`sim.verdict`) or import matplotlib before the arguments are
+Must not: word results itself (:mod:`sim.narrate.verdict`) or import matplotlib before the arguments are
 checked (``--help`` and a bad argument stay quick). :mod:`sim.cli` is imported inside the functions,
 because :mod:`sim.cli` imports this module to register the command.
 """

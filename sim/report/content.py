@@ -10,7 +10,7 @@ data of ``summary.json``), :class:`Table` and the two optional sections later wo
   fitted value, within tolerance or not). Rendered only when given.
 
 Must not: lay anything out (:mod:`sim.report.html`, :mod:`sim.report.pdf`), choose words or
-number formats of its own (:mod:`sim.narrate`, :mod:`sim.verdict`), run the model, or write files.
+number formats of its own (:mod:`sim.narrate`, :mod:`sim.narrate.verdict`), run the model, or write files.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 
 from .. import __version__
 from ..narrate import years_text
-from ..verdict import FAIR_TEST, compare, compared_pair, headline_rows, meeting_story, scenario_title
+from ..narrate.verdict import FAIR_TEST, compare, compared_pair, headline_rows, meeting_story, scenario_title
 from .figures import report_figures
 from .settings import settings_changes
 

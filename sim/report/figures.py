@@ -18,8 +18,8 @@ from matplotlib.figure import Figure
 from .. import plots
 from ..config import WEEKS_PER_YEAR
 from ..narrate import crossover_caption, years_text
+from ..narrate.verdict import crossover_shown
 from ..plots.style import new_figure, styled
-from ..verdict import crossover_shown
 
 if TYPE_CHECKING:
     from ..model.runner import Results

@@ -17,7 +17,7 @@ import re
 
 from matplotlib.figure import Figure
 
-from ..verdict import INTERVAL_NOTE
+from ..narrate.verdict import INTERVAL_NOTE
 from .content import Report, Table
 
 __all__ = ["render_html", "markdown_html", "png_bytes", "FIGURE_DPI"]

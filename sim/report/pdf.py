@@ -23,7 +23,7 @@ import matplotlib.image
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
-from ..verdict import INTERVAL_NOTE
+from ..narrate.verdict import INTERVAL_NOTE
 from .content import Report, Table
 from .html import png_bytes
 

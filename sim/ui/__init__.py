@@ -11,7 +11,7 @@ Modules, each with one job:
 * :mod:`~sim.ui.meeting`: HTML of the dashboard's title, verdict cards (with intervals) and story;
 * :mod:`~sim.ui.downloads`: the dashboard's fixed export folder and its browser downloads.
 
-The words and numbers come from :mod:`sim.narrate` and :mod:`sim.verdict`, colours and fonts from
+The words and numbers come from :mod:`sim.narrate` and :mod:`sim.narrate.verdict`, colours and fonts from
 :mod:`sim.plots.style`. This package sits on top of the model and the plots: nothing below it may import it.
 """
 

@@ -11,7 +11,7 @@ Safe to serve: a visitor never chooses where the server writes. Every export goe
 time-stamped folder under :func:`~sim.ui.downloads.dashboard_dir` (nothing is ever overwritten)
 and comes back to the visitor's browser as a download; the page never shows a server path.
 
-Must not: word anything itself or pick a plot style. Every sentence comes from :mod:`sim.verdict`
+Must not: word anything itself or pick a plot style. Every sentence comes from :mod:`sim.narrate.verdict`
 and :mod:`sim.narrate` (so it stays true when the model, the scenario or a knob changes: nothing
 here asserts who wins), the controls from :mod:`sim.ui.panel`, the figures from
 :mod:`sim.ui.figures`, the report from :mod:`sim.report`.
@@ -32,9 +32,9 @@ from .. import limits, plots
 from ..config import WEEKS_PER_YEAR, Config, ConfigError, scenario_names
 from ..model.runner import Results, run, run_replicates
 from ..narrate import headline_numbers
+from ..narrate.verdict import FAIR_TEST, compared_pair, crossover_shown, meeting_cards, meeting_story, scenario_title
 from ..plots.style import FIGURE_SIZES
 from ..report.figures import sources_figure
-from ..verdict import FAIR_TEST, compared_pair, crossover_shown, meeting_cards, meeting_story, scenario_title
 from .downloads import dashboard_dir, download_link, safe_file_name, zip_bytes
 from .figures import figure_to_png, revenue_figure, why_figure
 from .meeting import meeting_story_html, title_html, verdict_cards_html

@@ -2,11 +2,11 @@
 
 Owns :func:`title_html` (the chosen scenario's own name, its description and what makes the test
 fair), :func:`verdict_cards_html` / :func:`results_cards_html` (the cards of
-:func:`sim.verdict.meeting_cards`: each big value with a labelled sub line and a detail line saying
+:func:`sim.narrate.verdict.meeting_cards`: each big value with a labelled sub line and a detail line saying
 how sure it is; a card with no clear winner is grey) and :func:`meeting_story_html`, plus
 :data:`MEETING_CSS`, sized to be read on a projector at 1280x720.
 
-Must not: choose words or numbers (:mod:`sim.verdict`, :mod:`sim.narrate`) or colours
+Must not: choose words or numbers (:mod:`sim.narrate.verdict`, :mod:`sim.narrate`) or colours
 (:mod:`sim.plots.style`); run the model.
 """
 
@@ -17,9 +17,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..narrate import Card
+from ..narrate.verdict import meeting_cards
 from ..plots.style import strategy_colors
 from ..report.html import markdown_html
-from ..verdict import meeting_cards
 from .render import CSS
 
 __all__ = ["MEETING_CSS", "title_html", "verdict_cards_html", "meeting_story_html", "results_cards_html"]
@@ -64,7 +64,7 @@ def verdict_cards_html(cards: Sequence[Card], strategies: Iterable[str]) -> str:
 
 
 def meeting_story_html(markdown: str) -> str:
-    """The story of :func:`sim.verdict.meeting_story` as HTML."""
+    """The story of :func:`sim.narrate.verdict.meeting_story` as HTML."""
     return f"<div class='sim-story'>{markdown_html(markdown)}</div>"
 
 

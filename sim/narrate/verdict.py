@@ -21,8 +21,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .config import WEEKS_PER_YEAR
-from .narrate import Card, headline_cards, money, num, pretty_name, scalar, times, why_bullets, years_text
+from ..config import WEEKS_PER_YEAR
+from .summary import Card, headline_cards, money, num, pretty_name, scalar, times, why_bullets, years_text
 
 __all__ = [
     "RATIO_PAIR", "compared_pair", "Estimate", "estimate", "ratio_of_means", "ratio_bound", "Comparison", "compare",

@@ -4,7 +4,7 @@ Every surface calls it: the command line prints :func:`format_summary`; the note
 dashboard show :func:`headline_cards` (as HTML cards) and :func:`story_markdown`; figures label the
 crossover with :func:`crossover_caption`. Number formats (:func:`num`, :func:`money`, :func:`times`,
 ...) live here too, so one number reads the same wherever it appears. Its companion
-:mod:`sim.verdict` words what replicates add (intervals, "ahead in 17 of 20 simulated markets",
+:mod:`sim.narrate.verdict` words what replicates add (intervals, "ahead in 17 of 20 simulated markets",
 "no clear winner"), with these formats.
 
 Must not: draw, build HTML or import matplotlib or ipywidgets (the command line imports it); run
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config import WEEKS_PER_YEAR
+from ..config import WEEKS_PER_YEAR
 
 __all__ = [
     "scalar", "num", "pct", "money", "times", "stars", "count", "years_text", "horizon_label", "year_of",
