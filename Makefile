@@ -37,7 +37,9 @@ help:
 	@echo "make test       set up .venv and run the whole pytest suite"
 	@echo "make test-fast  the suite without tests marked slow"
 	@echo "make lint       ruff check sim tests benchmarks"
-	@echo "make dashboard  serve the consultant dashboard with Voila at http://127.0.0.1:8866/"
+	@echo "make lab        open the notebooks in JupyterLab at http://127.0.0.1:8888/ (PORT=... to change)"
+	@echo "make dashboard  serve the consultant dashboard with Voila at http://127.0.0.1:8866/ (PORT=...)"
+	@echo "                both listen on 127.0.0.1 only; HOST=... needs ALLOW_REMOTE=1 (anyone reaching it runs code)"
 	@echo "make validate   rerun the validity checks and regenerate docs/VALIDATION.md (~3 min)"
 	@echo "make scenarios  list the shipped scenarios"
 	@echo "make environment.yml  regenerate environment.yml from the pins in pyproject.toml"
@@ -131,16 +133,51 @@ clean:
 clean-venv:
 	rm -rf $(VENV)
 
-# -- client dashboard ----------------------------------------------------------------------------
-# The consultant dashboard (notebooks/dashboard.ipynb) served by Voila with no code visible:
-#   make dashboard                      -> http://127.0.0.1:8866/
-#   make dashboard PORT=9000 HOST=0.0.0.0
-# Only PORT=/HOST= on the command line count: shells and CI images often export HOST or PORT.
-DASH_PORT   := $(if $(filter command line,$(origin PORT)),$(PORT),8866)
-DASH_HOST   := $(if $(filter command line,$(origin HOST)),$(HOST),127.0.0.1)
-.PHONY: dashboard
+# -- servers: the client dashboard (Voila) and JupyterLab ------------------------------------------
+# Both serve live Jupyter kernels: whoever can reach the port can run any code on this machine as
+# the user who started it. So they listen on the loopback interface only:
+#   make dashboard            -> http://127.0.0.1:8866/  (notebooks/dashboard.ipynb, no code shown)
+#   make lab                  -> http://127.0.0.1:8888/lab?token=...  (the URL is printed; root: notebooks/)
+#   make lab PORT=9000        (the same PORT= for make dashboard)
+# Any other HOST= (0.0.0.0, a LAN address, an empty one: all interfaces) is refused unless ALLOW_REMOTE=1
+# is given as well; then a warning is printed and the dashboard, too, asks for a token (in the link it prints):
+#   make dashboard HOST=0.0.0.0 ALLOW_REMOTE=1
+# Only PORT=/HOST=/ALLOW_REMOTE= on the command line count: shells and CI images often export HOST or PORT.
+# `make lab` passes --allow-root when run as root (JupyterLab refuses to start as root without it) and
+# --config=notebooks/jupyter_server_config.py, whose pre-save hook saves notebooks without outputs.
+from_command_line = $(if $(filter command line,$(origin $(1))),$($(1)),$(2))
+SERVE_HOST        := $(call from_command_line,HOST,127.0.0.1)
+SERVE_REMOTE      := $(filter 1 yes true,$(call from_command_line,ALLOW_REMOTE,))
+DASH_PORT         := $(call from_command_line,PORT,8866)
+LAB_PORT          := $(call from_command_line,PORT,8888)
+comma             := ,
+no_digits = $(subst 0,,$(subst 1,,$(subst 2,,$(subst 3,,$(subst 4,,$(subst 5,,$(subst 6,,$(subst 7,,$(subst 8,,$(subst 9,,$(1)))))))))))
+# yes if $(1) is one loopback address: 127.x.y.z (four numeric parts), localhost or ::1
+is_loopback = $(if $(filter 1,$(words $(1))),$(or $(filter localhost ::1,$(1)),$(and $(filter 127,$(firstword $(subst ., ,$(1)))),$(filter 4,$(words $(subst ., ,$(1)))),$(if $(call no_digits,$(subst .,,$(1))),,yes))))
+SERVE_LOOPBACK    := $(call is_loopback,$(SERVE_HOST))
+# $(call serve_checks,PORT): expands to nothing, or stops make with a one-line error; checked when make
+# reads this file (before any set-up, also under `make -n`) whenever dashboard or lab is a goal
+serve_checks = $(strip \
+	$(if $(and $(filter 1,$(words $(1))),$(if $(call no_digits,$(1)),,yes),$(shell test $(1) -ge 1 -a $(1) -le 65535 2>/dev/null && echo yes)),,$(error PORT=$(1) is not a port number (allowed: a whole number from 1 to 65535$(comma) e.g. PORT=9000))) \
+	$(if $(or $(SERVE_LOOPBACK),$(SERVE_REMOTE)),,$(error HOST=$(SERVE_HOST) is not a loopback address (allowed: 127.0.0.1$(comma) localhost$(comma) ::1): anyone who can reach it could run code in the kernel; add ALLOW_REMOTE=1 to serve on it anyway)))
+REMOTE_WARNING = WARNING: serving on $(SERVE_HOST)$(comma) not only on this machine. A Voila page and JupyterLab are live Jupyter kernels: anyone who can reach this address and has the link it prints (its token travels unencrypted) can run any code in the kernel as $(shell id -un 2>/dev/null || echo this user)$(comma) with your files. Stop it with Ctrl-C when done.
+# $(call serve_warning): a recipe line printing REMOTE_WARNING when the host is not loopback
+serve_warning = $(if $(SERVE_LOOPBACK),,@echo '$(REMOTE_WARNING)' >&2)
+AS_ROOT_FLAG = $$(test "$$(id -u)" = 0 && echo --allow-root || true)
+ifneq ($(filter dashboard,$(MAKECMDGOALS)),)
+$(call serve_checks,$(DASH_PORT))
+endif
+ifneq ($(filter lab,$(MAKECMDGOALS)),)
+$(call serve_checks,$(LAB_PORT))
+endif
+.PHONY: dashboard lab
 dashboard: $(STAMP)
-	$(VENV)/bin/voila notebooks/dashboard.ipynb --no-browser --port=$(DASH_PORT) --Voila.ip=$(DASH_HOST) --Voila.port_retries=0
+	$(call serve_warning)
+	$(VENV)/bin/voila notebooks/dashboard.ipynb --no-browser --port=$(DASH_PORT) --Voila.ip=$(SERVE_HOST) --Voila.port_retries=0$(if $(SERVE_LOOPBACK),, --token)
+
+lab: $(STAMP)
+	$(call serve_warning)
+	$(VENV)/bin/jupyter lab --no-browser --ServerApp.ip=$(SERVE_HOST) --ServerApp.port=$(LAB_PORT) --ServerApp.port_retries=0 --ServerApp.root_dir=notebooks --config=notebooks/jupyter_server_config.py $(AS_ROOT_FLAG)
 
 # -- validation ----------------------------------------------------------------------------------
 # Regenerates docs/VALIDATION.md and docs/figures/validation_*.png from the validation runs (about
