@@ -24,6 +24,8 @@ Network kinds:
 
 ``rewire`` is only used by ``"small_world"``. A ``mean_degree`` of 0 gives an
 empty graph for every kind.
+
+Must not: know about trust, sellers or the market; it only builds graphs from its arguments.
 """
 
 from __future__ import annotations
