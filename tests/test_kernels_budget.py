@@ -53,8 +53,10 @@ def test_book_reserves_presentation_time_and_marks_customers_busy() -> None:
 @pytest.mark.parametrize("updates", [{}, {"market.hours_per_week": 2.0},
                                      {"market.presentation_minutes": 240.0, "market.hours_per_week": 5.0}])
 def test_weekly_time_never_overspent_beyond_the_carried_debt(updates: dict) -> None:
-    """Minutes used are at most this week's budget (hours less last week's debt) plus the new debt,
-    and only presentations booked this week add debt (beyond debt still unpaid from last week).
+    """Minutes used never exceed this week's budget plus the debt carried to next week.
+
+    This week's budget is the hours less last week's debt; only presentations booked this week add
+    debt (beyond debt still unpaid from last week).
     """
     cfg = sim.load_scenario("baseline", weeks=60, updates={"market.customers": 300, **updates})
     model = sim.Market(cfg, rng=2)
