@@ -81,28 +81,6 @@ class Friendships:
             raise IndexError(f"node {i} out of range [0, {self.n})")
         return self.indices[self.indptr[i] : self.indptr[i + 1]]
 
-    def gather(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Enumerate all friendships of a batch of nodes.
-
-        Args:
-            nodes: Integer array of node ids (repeats allowed).
-
-        Returns:
-            ``(pos, friend)``: for every friendship of ``nodes[k]`` there is
-            one entry with ``pos == k`` (int64) and ``friend`` the friend's id
-            (int32). Entries are grouped by ``pos`` in increasing order.
-        """
-        nodes = np.asarray(nodes, dtype=np.int64).ravel()
-        starts = self.indptr[nodes]
-        counts = self.indptr[nodes + 1] - starts
-        total = int(counts.sum())
-        pos = np.repeat(np.arange(nodes.size, dtype=np.int64), counts)
-        # Offset of each entry within its node's slice, then absolute index.
-        group_start = np.cumsum(counts) - counts
-        offsets = np.arange(total, dtype=np.int64) - np.repeat(group_start, counts)
-        friend = self.indices[np.repeat(starts, counts) + offsets]
-        return pos, friend
-
 
 def _sorted_unique(a: np.ndarray) -> np.ndarray:
     """Sort ``a`` in place and return its unique values.
