@@ -158,7 +158,11 @@ class Market(mesa.Model):
         self._sell(c, s, np.full(len(c), int(Source.INBOUND)), self._fit(c, s))
 
     def _choose_seller(self, c: np.ndarray) -> np.ndarray:
-        """For each customer, a seller drawn in proportion to willingness (trust as seen)."""
+        """For each customer, a seller drawn in proportion to willingness (trust as seen).
+
+        Runs the kernels' own rules on arrays (their Python bodies, ``py_func``): one copy of each
+        rule, and the same rounding as ever on these float32 trust rows.
+        """
         m = self.market
         seen = self.reviews.effective_trust(self.customers.trust.rows(c), self.customers.reads_reviews[c])
         will = kernels.willingness.py_func(seen, m.trust_threshold, m.threshold_width)
