@@ -47,7 +47,7 @@ WEEKLY_COUNTERS: tuple[str, ...] = (
 """Per-seller counts reset every week (column names in the weekly table)."""
 
 
-COUNTER_DTYPE = np.dtype([(name, np.float64) for name in WEEKLY_COUNTERS])
+COUNTER_DTYPE = np.dtype([(name, np.float64) for name in WEEKLY_COUNTERS], align=True)
 """One record of weekly counters per seller, fields named after :data:`WEEKLY_COUNTERS`."""
 
 

@@ -26,7 +26,7 @@ SATISFACTION_NOISE = 0.05
 
 
 @njit(cache=True)
-def after_sales(c, s, fitv, st, rng, week, scale):
+def after_sales(c, s, fitv, kstate, rng, week, scale):
     """Last week's sales: failures, follow-ups, recovery, satisfaction, trust, reviews, word of mouth.
 
     Follow-ups, then recovery of known failures, fit into the customer share of the week or are
@@ -36,10 +36,18 @@ def after_sales(c, s, fitv, st, rng, week, scale):
     Returns:
         ``(friend, seller)`` of new referrals (friends with an open need sent to the seller).
     """
+    st = kstate.state
     p = st.params[0]
-    tr, cu, se = st.trust, st.customers, st.sellers
-    knobs, cnt = se.knobs, se.counters
-    ns = len(se.left)
+    tr, cu, se = st.trust, st.customers, st.sellers   # arrays unpacked once: the loops read locals
+    last_contact = cu.last_contact
+    reviews_written = cu.reviews_written
+    cnt = se.counters
+    knobs = se.knobs
+    left = se.left
+    left_rel = se.left_rel
+    review_count = se.review_count
+    review_rating_sum = se.review_rating_sum
+    ns = len(left)
     k = len(c)
     failure = np.zeros(k, dtype=np.bool_)
     complained = np.zeros(k, dtype=np.bool_)
@@ -51,22 +59,22 @@ def after_sales(c, s, fitv, st, rng, week, scale):
         wanted[i] = rng.random() < knobs[s[i]].follow_up
         cost[i] = knobs[s[i]].minutes_per_contact
     # follow-ups, then recovery: customer care fits into the customer share of the week or is not done
-    followed = within_budget(wanted, s, cost, np.maximum(se.left_rel, 0.0), rng)
+    followed = within_budget(wanted, s, cost, np.maximum(left_rel, 0.0), rng)
     spent = np.zeros(ns)
     for i in range(k):
         if followed[i]:
             spent[s[i]] += cost[i]
-    spend(spent, se.left, se.left_rel)
+    spend(spent, left, left_rel)
     for i in range(k):
         known = complained[i] or (failure[i] and followed[i])
         wanted[i] = known and rng.random() < knobs[s[i]].owns_failures
         cost[i] = p.recovery_minutes
-    fixed = within_budget(wanted, s, cost, np.maximum(se.left_rel, 0.0), rng)
+    fixed = within_budget(wanted, s, cost, np.maximum(left_rel, 0.0), rng)
     spent[:] = 0.0
     for i in range(k):
         if fixed[i]:
             spent[s[i]] += cost[i]
-    spend(spent, se.left, se.left_rel)
+    spend(spent, left, left_rel)
     # satisfaction and the customer's own trust
     sat = np.empty(k)
     for i in range(k):
@@ -81,7 +89,7 @@ def after_sales(c, s, fitv, st, rng, week, scale):
         t = t + p.experience_weight * v * ((1.0 - t) if v > 0 else t)
         if followed[i]:
             t = t + contact_gain(t, True, p, knobs[si])
-            cu.last_contact[ci, si] = week
+            last_contact[ci, si] = week
         if complained[i] and not fixed[i]:
             t = t - p.ignored_cost
         set_trust(tr, scale, ns, ci, si, t)
@@ -99,9 +107,9 @@ def after_sales(c, s, fitv, st, rng, week, scale):
             asked = rng.random() < knobs[s[i]].invites_reviews
             q = p.review_base_rate + p.review_extremity * abs(2.0 * sat[i] - 1.0) + p.review_ask_lift * asked
             if rng.random() < q:
-                se.review_count[s[i]] += 1.0
-                se.review_rating_sum[s[i]] += min(max(np.rint(1.0 + 4.0 * sat[i]), 1.0), 5.0)
-                cu.reviews_written[c[i]] += 1
+                review_count[s[i]] += 1.0
+                review_rating_sum[s[i]] += min(max(np.rint(1.0 + 4.0 * sat[i]), 1.0), 5.0)
+                reviews_written[c[i]] += 1
                 cnt[s[i]].reviews_new += 1.0
     return spread_word(c, s, sat, st, rng, scale)
 
@@ -114,9 +122,10 @@ def spread_word(c, s, sat, st, rng, scale):
     friend add up first. Returns ``(friend, seller)`` of the referrals.
     """
     p = st.params[0]
-    tr, cu, se = st.trust, st.customers, st.sellers
-    indptr, indices = cu.friend_indptr, cu.friend_indices
-    ns = len(se.left)
+    tr, cu, se = st.trust, st.customers, st.sellers   # arrays unpacked once: the loops read locals
+    indptr, indices, in_market = cu.friend_indptr, cu.friend_indices, cu.in_market
+    cnt, knobs, left = se.counters, se.knobs, se.left
+    ns = len(left)
     k = len(c)
     empty = np.zeros(0, dtype=np.int64)
     if k == 0 or len(indices) == 0:
@@ -162,14 +171,14 @@ def spread_word(c, s, sat, st, rng, scale):
     r = 0
     for e in range(m):                 # a good story to a friend in the market right now: a referral
         i = src[e]
-        if sat[i] <= 0.5 or not cu.in_market[friend[e]]:
+        if sat[i] <= 0.5 or not in_market[friend[e]]:
             continue
         t = trust_of(tr, scale, ns, c[i], s[i])
-        p_ref = ((p.referral_rate + p.referral_ask_lift * se.knobs[s[i]].asks_referrals)
+        p_ref = ((p.referral_rate + p.referral_ask_lift * knobs[s[i]].asks_referrals)
                  * willingness(t, p.trust_threshold, p.threshold_width))
         if rng.random() < p_ref:
             out_f[r] = friend[e]
             out_s[r] = s[i]
-            se.counters[s[i]].referrals_received += 1.0
+            cnt[s[i]].referrals_received += 1.0
             r += 1
     return out_f[:r], out_s[:r]

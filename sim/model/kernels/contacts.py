@@ -24,7 +24,7 @@ __all__ = ["customers_seek", "serve_warm_leads", "keep_in_touch", "cold_list", "
 
 
 @njit(cache=True)
-def customers_seek(new, st, rng, week, scale):
+def customers_seek(new, kstate, rng, week, scale):
     """Customers with a new need go by themselves to a seller they already trust.
 
     A customer seeks a seller with probability equal to the highest willingness toward any seller
@@ -34,9 +34,16 @@ def customers_seek(new, st, rng, week, scale):
         ``(customer, seller)`` of the inbound warm leads and ``(customer, seller, fit)`` of the
         sales made directly to loyal repeat buyers (lifetime-value limit only).
     """
+    st = kstate.state
     p = st.params[0]
-    tr, cu, se = st.trust, st.customers, st.sellers
-    ns = len(se.left)
+    tr, cu, se = st.trust, st.customers, st.sellers   # arrays unpacked once: the loops read locals
+    fit = cu.fit
+    in_market = cu.in_market
+    last_seller = cu.last_seller
+    reads_reviews = cu.reads_reviews
+    left = se.left
+    review_signal = se.review_signal
+    ns = len(left)
     k = len(new)
     wc = np.empty(k, dtype=np.int64)
     ws = np.empty(k, dtype=np.int64)
@@ -50,11 +57,11 @@ def customers_seek(new, st, rng, week, scale):
     for i in range(k):
         c = new[i]
         if loyal:                       # lifetime-value limit: loyal repeat buyers
-            if not cu.in_market[c]:     # not those who already bought this week
+            if not in_market[c]:        # not those who already bought this week
                 continue
-            if cu.last_seller[c] >= 0:
-                s = np.int64(cu.last_seller[c])
-                f = fit_of(c, s, cu.fit, p, rng)
+            if last_seller[c] >= 0:
+                s = np.int64(last_seller[c])
+                f = fit_of(c, s, fit, p, rng)
                 sell_one(st, c, s, REPEAT, rng, week)
                 sc[nsold], sv[nsold], sf[nsold] = c, s, f
                 nsold += 1
@@ -62,8 +69,8 @@ def customers_seek(new, st, rng, week, scale):
         top = 0.0
         total = 0.0
         for s in range(ns):
-            t = effective_trust(trust_of(tr, scale, ns, c, s), cu.reads_reviews[c], p.reviews, p.review_weight,
-                                se.review_signal[s])
+            t = effective_trust(trust_of(tr, scale, ns, c, s), reads_reviews[c], p.reviews, p.review_weight,
+                                review_signal[s])
             w = willingness(t, p.trust_threshold, p.threshold_width)
             will[s] = w
             total += w
@@ -83,17 +90,21 @@ def customers_seek(new, st, rng, week, scale):
 
 
 @njit(cache=True)
-def serve_warm_leads(c, s, src, st, rng, week, scale):
+def serve_warm_leads(c, s, src, kstate, rng, week, scale):
     """Referrals, returning and inbound customers: straight to a presentation, if there is time.
 
     Only customers still in the market; one seller per customer (chosen at random among competing
     entries); each seller takes its warm leads in random order while presentation time lasts, and
     those it cannot see lose trust. Returns ``(customer, seller, source)`` of booked presentations.
     """
+    st = kstate.state
     p = st.params[0]
-    tr, cu, se = st.trust, st.customers, st.sellers
-    mark, cnt = st.scratch.mark, se.counters
-    ns = len(se.left)
+    tr, cu, se = st.trust, st.customers, st.sellers   # arrays unpacked once: the loops read locals
+    in_market = cu.in_market
+    cnt = se.counters
+    left = se.left
+    mark = st.scratch.mark
+    ns = len(left)
     k = len(c)
     stamp = next_stamp(st.scratch.stamp)
     kc = np.empty(k, dtype=np.int64)
@@ -102,14 +113,14 @@ def serve_warm_leads(c, s, src, st, rng, week, scale):
     m = 0
     for q in rng.permutation(k):   # the first entry of each live customer in a random order
         ci = c[q]
-        if cu.in_market[ci] and mark[ci] != stamp:
+        if in_market[ci] and mark[ci] != stamp:
             mark[ci] = stamp
             kc[m], ks[m], ksrc[m] = ci, s[q], src[q]
             m += 1
     kc, ks, ksrc = kc[:m], ks[:m], ksrc[:m]
     wanted = np.ones(m, dtype=np.bool_)
     cost = np.full(m, p.presentation_minutes)
-    ok = within_budget(wanted, ks, cost, se.left.copy(), rng)
+    ok = within_budget(wanted, ks, cost, left.copy(), rng)
     n_ok = 0
     for i in range(m):
         if ok[i]:
@@ -126,22 +137,31 @@ def serve_warm_leads(c, s, src, st, rng, week, scale):
 
 
 @njit(cache=True)
-def keep_in_touch(st, rng, week, scale):
+def keep_in_touch(kstate, rng, week, scale):
     """Sellers spend their remaining customer time contacting their own customers.
 
     Each seller contacts, in random order, as many of its customers not contacted within
     ``attention_weeks`` as its customer time allows; those with an open need may accept a
     presentation. Returns ``(customer, seller)`` of booked presentations.
     """
+    st = kstate.state
     p = st.params[0]
-    cu, se = st.customers, st.sellers
-    knobs, cnt = se.knobs, se.counters
+    tr, cu, se = st.trust, st.customers, st.sellers   # arrays unpacked once: the loops read locals
+    busy = cu.busy
+    in_market = cu.in_market
+    last_contact = cu.last_contact
     last_seller = cu.last_seller
-    ns = len(se.left)
+    reads_reviews = cu.reads_reviews
+    cnt = se.counters
+    knobs = se.knobs
+    left = se.left
+    left_rel = se.left_rel
+    review_signal = se.review_signal
+    ns = len(left)
     empty = np.zeros(0, dtype=np.int64)
     cap = np.zeros(ns, dtype=np.int64)
     for s in range(ns):
-        cap[s] = np.int64(np.floor(max(se.left_rel[s], 0.0) / knobs[s].minutes_per_contact))
+        cap[s] = np.int64(np.floor(max(left_rel[s], 0.0) / knobs[s].minutes_per_contact))
     if cap.sum() == 0:
         return empty, empty
     n = len(last_seller)
@@ -150,7 +170,7 @@ def keep_in_touch(st, rng, week, scale):
     m = 0
     for c in range(n):
         s = last_seller[c]
-        if s >= 0 and week - cu.last_contact[c, s] >= aw:
+        if s >= 0 and week - last_contact[c, s] >= aw:
             due[m] = c
             m += 1
     if m == 0:
@@ -169,18 +189,18 @@ def keep_in_touch(st, rng, week, scale):
     for s in range(ns):
         spent[s] = taken[s] * knobs[s].minutes_per_contact
         cnt[s].keep_in_touch += taken[s]
-    spend(spent, se.left, se.left_rel)
+    spend(spent, left, left_rel)
     bc = np.empty(nt, dtype=np.int64)
     bs = np.empty(nt, dtype=np.int64)
     nb = 0
     for i in range(nt):
         c = tc[i]
         s = np.int64(last_seller[c])
-        contact(st, c, s, True, True, week, scale)
-        if cu.in_market[c] and cu.busy[c] != week:
+        contact(tr, last_contact, p, knobs[s], ns, c, s, True, True, week, scale)
+        if in_market[c] and busy[c] != week:
             cnt[s].leads += 1.0
             cnt[s].prospects += 1.0
-            if accept(st, c, s, rng, scale):
+            if accept(tr, reads_reviews[c], review_signal[s], p, knobs[s], ns, c, s, rng, scale):
                 bc[nb], bs[nb] = c, s
                 nb += 1
     book(st, bc, bs, nb, week)
@@ -240,7 +260,7 @@ def cold_list(n, st, rng):
 
 
 @njit(cache=True)
-def prospect(st, rng, week, scale):
+def prospect(kstate, rng, week, scale):
     """Remaining hours go to cold leads: lead -> prospect -> presentation.
 
     Each seller calls as many cold leads as its remaining minutes allow; a repeat pitch within
@@ -249,14 +269,18 @@ def prospect(st, rng, week, scale):
     through one presentation a week (one of the accepted sellers, at random). Returns
     ``(customer, seller)`` of booked presentations.
     """
+    st = kstate.state
     p = st.params[0]
-    tr, cu, se = st.trust, st.customers, st.sellers
-    knobs, cnt, mark = se.knobs, se.counters, st.scratch.mark
-    ns = len(se.left)
+    tr = st.trust
+    in_market, last_contact, busy, reads = (st.customers.in_market, st.customers.last_contact,
+                                            st.customers.busy, st.customers.reads_reviews)
+    knobs, cnt, left, signal = st.sellers.knobs, st.sellers.counters, st.sellers.left, st.sellers.review_signal
+    mark = st.scratch.mark
+    ns = len(left)
     empty = np.zeros(0, dtype=np.int64)
     n = np.zeros(ns, dtype=np.int64)
     for s in range(ns):
-        n[s] = np.int64(np.floor(max(se.left[s], 0.0) / knobs[s].minutes_per_contact))
+        n[s] = np.int64(np.floor(max(left[s], 0.0) / knobs[s].minutes_per_contact))
     if n.sum() == 0:
         return empty, empty
     c, s = cold_list(n, st, rng)
@@ -265,20 +289,20 @@ def prospect(st, rng, week, scale):
     for i in range(k):
         spent[s[i]] += knobs[s[i]].minutes_per_contact
         cnt[s[i]].leads += 1.0
-    spend(spent, se.left, se.left_rel)
+    spend(spent, left, st.sellers.left_rel)
     ac = np.empty(k, dtype=np.int64)
     as_ = np.empty(k, dtype=np.int64)
     na = 0
     for i in range(k):
         ci, si = c[i], s[i]
-        recent = week - cu.last_contact[ci, si] < p.attention_weeks
+        recent = week - last_contact[ci, si] < p.attention_weeks
         if recent:
             t = trust_of(tr, scale, ns, ci, si)
             set_trust(tr, scale, ns, ci, si, t - p.fatigue_cost)
-        contact(st, ci, si, True, False, week, scale)
-        if cu.in_market[ci] and not recent and cu.busy[ci] != week and rng.random() < p.attention:
+        contact(tr, last_contact, p, knobs[si], ns, ci, si, True, False, week, scale)
+        if in_market[ci] and not recent and busy[ci] != week and rng.random() < p.attention:
             cnt[si].prospects += 1.0
-            if accept(st, ci, si, rng, scale):
+            if accept(tr, reads[ci], signal[si], p, knobs[si], ns, ci, si, rng, scale):
                 ac[na], as_[na] = ci, si
                 na += 1
     stamp = next_stamp(st.scratch.stamp)

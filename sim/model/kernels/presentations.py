@@ -37,16 +37,23 @@ def best_other_fit(c, s, fit, p, rng, ns):
 
 
 @njit(cache=True)
-def hold_presentations(c, s, src, pitch, st, rng, week, scale):
+def hold_presentations(c, s, src, pitch, kstate, rng, week, scale):
     """The week's presentations: conversation, then honest decline of a poor fit or the close.
 
     Returns:
         ``(customer, seller, fit)`` of the sales and ``(customer, seller)`` of the hand-offs.
     """
+    st = kstate.state
     p = st.params[0]
-    tr, cu, se = st.trust, st.customers, st.sellers
+    tr, cu, se = st.trust, st.customers, st.sellers   # arrays unpacked once: the loops read locals
+    fit = cu.fit
+    last_contact = cu.last_contact
+    reads_reviews = cu.reads_reviews
     cnt = se.counters
-    ns = len(se.left)
+    knobs = se.knobs
+    left = se.left
+    review_signal = se.review_signal
+    ns = len(left)
     k = len(c)
     sc = np.empty(k, dtype=np.int64)
     sv = np.empty(k, dtype=np.int64)
@@ -57,24 +64,24 @@ def hold_presentations(c, s, src, pitch, st, rng, week, scale):
     nh = 0
     for i in range(k):
         ci, si = c[i], s[i]
-        kn = se.knobs[si]
-        contact(st, ci, si, pitch[i], False, week, scale)
+        kn = knobs[si]
+        contact(tr, last_contact, p, kn, ns, ci, si, pitch[i], False, week, scale)
         cnt[si].presentations += 1.0
-        f = fit_of(ci, si, cu.fit, p, rng)
+        f = fit_of(ci, si, fit, p, rng)
         if f < kn.fit_threshold:   # "selling a product that will not benefit the customer is a huge mistake"
             t = trust_of(tr, scale, ns, ci, si)
             set_trust(tr, scale, ns, ci, si, t + p.honesty_gain * (1.0 - t))
             cnt[si].declined_poor_fit += 1.0
             if ns >= 2:
-                best, best_fit = best_other_fit(ci, si, cu.fit, p, rng, ns)
+                best, best_fit = best_other_fit(ci, si, fit, p, rng, ns)
                 if best_fit > f:
                     cnt[si].handoffs_made += 1.0
                     cnt[best].handoffs_received += 1.0
                     hc[nh], hs[nh] = ci, best
                     nh += 1
             continue
-        t = effective_trust(trust_of(tr, scale, ns, ci, si), cu.reads_reviews[ci], p.reviews, p.review_weight,
-                            se.review_signal[si]) + p.commitment
+        t = effective_trust(trust_of(tr, scale, ns, ci, si), reads_reviews[ci], p.reviews, p.review_weight,
+                            review_signal[si]) + p.commitment
         if rng.random() < with_pressure(willingness(t, p.trust_threshold, p.threshold_width), kn.pressure,
                                         p.pressure_close_lift):
             sell_one(st, ci, si, src[i], rng, week)

@@ -83,25 +83,29 @@ def sell_one(st, c, s, src, rng, week):
 
 
 @njit(cache=True)
-def accept(st, c, s, rng, scale):
-    """Does a prospect agree to a presentation? Steeply more likely above the trust threshold."""
-    p = st.params[0]
-    t = effective_trust(trust_of(st.trust, scale, len(st.sellers.left), c, s), st.customers.reads_reviews[c],
-                        p.reviews, p.review_weight, st.sellers.review_signal[s])
-    return rng.random() < with_pressure(willingness(t, p.trust_threshold, p.threshold_width),
-                                        st.sellers.knobs[s].pressure, p.pressure_close_lift)
+def accept(tr, reader, signal, p, k, ns, c, s, rng, scale):
+    """Does a prospect agree to a presentation? Steeply more likely above the trust threshold.
+
+    ``reader``: whether customer ``c`` reads reviews; ``signal``: seller ``s``'s rating signal;
+    ``p``, ``k``: the market's parameter record and the seller's knob record.
+    """
+    t = effective_trust(trust_of(tr, scale, ns, c, s), reader, p.reviews, p.review_weight, signal)
+    return rng.random() < with_pressure(willingness(t, p.trust_threshold, p.threshold_width), k.pressure,
+                                        p.pressure_close_lift)
 
 
 @njit(cache=True)
-def sell(c, s, src, st, rng, week):
+def sell(c, s, src, kstate, rng, week):
     """Sales of customers ``c`` (each at most once) by sellers ``s`` from sources ``src``."""
+    st = kstate.state
     for i in range(len(c)):
         sell_one(st, c[i], s[i], src[i], rng, week)
 
 
 @njit(cache=True)
-def fits(c, s, st, rng):
+def fits(c, s, kstate, rng):
     """Fit of each (customer, seller) pair, drawing those not drawn yet for the current need."""
+    st = kstate.state
     out = np.empty(len(c))
     p = st.params[0]
     for i in range(len(c)):
@@ -110,8 +114,9 @@ def fits(c, s, st, rng):
 
 
 @njit(cache=True)
-def next_needs(k, st, rng, week):
+def next_needs(k, kstate, rng, week):
     """Weeks of the next need of ``k`` customers whose need was met elsewhere (no sale here)."""
+    st = kstate.state
     out = np.empty(k, dtype=np.int32)
     p = st.params[0]
     for i in range(k):

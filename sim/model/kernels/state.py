@@ -10,10 +10,12 @@ so a setting cannot be dropped or misrouted by position.
 Must not: hold rules, draw random numbers or copy arrays the model keeps (the kernels mutate the
 model's own arrays in place; nothing here is ever rebound).
 
-Parameters and knobs travel as structured NumPy arrays (one record for the market, one record per
-seller) and the counters as one record per seller whose rows are the :class:`WeeklyCounters`
-table itself; the per-customer arrays travel as ``NamedTuple`` groups. Both cross numba's
-boundary cheaply and keep ``cache=True`` working.
+Parameters and knobs are structured NumPy arrays (one record for the market, one record per
+seller), the counters one record per seller (the :class:`WeeklyCounters` table itself), and the
+arrays are grouped in ``NamedTuple`` s; all of it sits in one :class:`State`. The phase kernels
+receive it wrapped in a :class:`KernelState` (a numba ``StructRef``), whose type numba reads in
+constant time, so crossing the compiled boundary costs no more than before, and ``cache=True``
+keeps working.
 """
 
 from __future__ import annotations
@@ -22,13 +24,15 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
+from numba import types
+from numba.experimental import structref
 
 from ...config import MarketConfig, NetworkConfig
 from ...strategy import STRATEGY_KNOBS
 from ..customers import NEVER
 from ..funnel import COUNTER_DTYPE, Source
 
-__all__ = ["State", "Trust", "Customers", "Sellers", "Scratch", "build_state", "market_params",
+__all__ = ["KernelState", "State", "Trust", "Customers", "Sellers", "Scratch", "build_state", "market_params",
            "strategy_knobs", "MARKET_FIELDS", "KNOB_FIELDS", "COUNTER_DTYPE", "PYTHON_ONLY",
            "NEVER", "NEW", "REPEAT", "REFERRAL", "INBOUND", "HANDOFF"]
 
@@ -87,8 +91,8 @@ _ENCODE: dict[str, Callable[[Any], float]] = {
 }
 """Fields whose Python value is not simply a number: how each becomes a float64."""
 
-PARAMS_DTYPE = np.dtype([(name, np.float64) for name in MARKET_FIELDS])
-KNOBS_DTYPE = np.dtype([(name, np.float64) for name in KNOB_FIELDS])
+PARAMS_DTYPE = np.dtype([(name, np.float64) for name in MARKET_FIELDS], align=True)
+KNOBS_DTYPE = np.dtype([(name, np.float64) for name in KNOB_FIELDS], align=True)
 
 
 def _check_names() -> None:
@@ -178,9 +182,39 @@ def strategy_knobs(table: Any) -> np.ndarray:
     return k
 
 
+@structref.register
+class _KernelStateType(types.StructRef):
+    """numba's type of :class:`KernelState` (one field, ``state``)."""
+
+    def preprocess_fields(self, fields: Any) -> tuple:
+        return tuple((name, types.unliteral(typ)) for name, typ in fields)
+
+
+class KernelState(structref.StructRefProxy):
+    """The :class:`State` as the phase kernels receive it (``kstate.state`` inside compiled code).
+
+    From Python, attributes are those of the wrapped :class:`State` (``kstate.trust.base``...).
+    """
+
+    def __new__(cls, state: State) -> KernelState:
+        """Wrap ``state`` (its arrays are shared, not copied)."""
+        self = structref.StructRefProxy.__new__(cls, state)
+        self.__dict__["state"] = state
+        return self
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return getattr(self.__dict__["state"], name)
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+structref.define_proxy(KernelState, _KernelStateType, ["state"])
+
+
 def build_state(market: MarketConfig, population: Any, strategies: Any, reviews: Any, counters: np.ndarray,
-                left: np.ndarray, left_rel: np.ndarray, book: np.ndarray, busy: np.ndarray) -> State:
-    """Assemble the kernels' state from the model's objects; every array is shared, not copied.
+                left: np.ndarray, left_rel: np.ndarray, book: np.ndarray, busy: np.ndarray) -> KernelState:
+    """Assemble the kernels' state from the model's objects, by name; every array is shared, not copied.
 
     Args:
         market: the market settings.
@@ -198,7 +232,7 @@ def build_state(market: MarketConfig, population: Any, strategies: Any, reviews:
     tr = population.trust
     cust = {name: getattr(population, name) for name in Customers._fields
             if name not in ("busy", "friend_indptr", "friend_indices")}
-    return State(
+    return KernelState(State(
         params=market_params(market),
         trust=Trust(base=tr.base, deviation=tr.deviation, column_sums=tr.column_sums),
         customers=Customers(**cust, busy=busy, friend_indptr=population.friends.indptr,
@@ -207,4 +241,4 @@ def build_state(market: MarketConfig, population: Any, strategies: Any, reviews:
                         counters=counters, review_count=reviews.count, review_rating_sum=reviews.rating_sum,
                         review_signal=reviews.signal),
         scratch=Scratch(mark=np.full(population.n, -1, dtype=np.int64), stamp=np.zeros(1, dtype=np.int64)),
-    )
+    ))

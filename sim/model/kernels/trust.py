@@ -23,13 +23,13 @@ TRUST_MIN, TRUST_MAX = 1e-6, 1.0 - 1e-6
 """Stored trust stays a hair inside [0, 1] so float32 storage never reads back outside it."""
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def trust_of(tr, scale, ns, c, s):
     """Trust of customer ``c`` toward seller ``s`` (``ns`` sellers, ledger arrays ``tr``)."""
     return np.float64(tr.base[c]) + scale * np.float64(tr.deviation[c * ns + s])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def set_trust(tr, scale, ns, c, s, v):
     """Set one trust value: clip, store as float32 deviation, keep the seller's column sum."""
     v = min(max(v, TRUST_MIN), TRUST_MAX)
@@ -86,14 +86,15 @@ def contact_gain(t, logged, p, k):
 
 
 @njit(cache=True)
-def contact(st, c, s, pitch, logged, week, scale):
-    """One conversation: interest builds trust, pressure on a pitch costs it; logs the contact week."""
-    p = st.params[0]
-    k = st.sellers.knobs[s]
-    ns = len(st.sellers.left)
-    t = trust_of(st.trust, scale, ns, c, s)
+def contact(tr, last_contact, p, k, ns, c, s, pitch, logged, week, scale):
+    """One conversation: interest builds trust, pressure on a pitch costs it; logs the contact week.
+
+    ``tr`` is the trust ledger, ``p`` the market's parameter record and ``k`` seller ``s``'s knob
+    record (arrays and records rather than the whole state keep the compiled loops lean).
+    """
+    t = trust_of(tr, scale, ns, c, s)
     new = t + contact_gain(t, logged, p, k)
     if pitch:
         new = new - p.pressure_trust_cost * k.pressure
-    set_trust(st.trust, scale, ns, c, s, new)
-    st.customers.last_contact[c, s] = week
+    set_trust(tr, scale, ns, c, s, new)
+    last_contact[c, s] = week
