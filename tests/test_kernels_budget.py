@@ -44,7 +44,7 @@ def test_book_reserves_presentation_time_and_marks_customers_busy() -> None:
     model = sim.Market(sim.load_scenario("baseline", updates={"market.customers": 50}), rng=0)
     model._left[:] = 100.0
     model._left_rel[:] = 60.0
-    budget.book(model._state, np.array([4, 9, 11]), np.array([1, 1, 2]), 2, 5)
+    budget.book(model._state.state, np.array([4, 9, 11]), np.array([1, 1, 2]), 2, 5)
     minutes = model.market.presentation_minutes
     assert model._left.tolist() == [100.0, 100.0 - 2 * minutes, 100.0, 100.0]
     assert model._busy[[4, 9]].tolist() == [5, 5] and model._busy[11] != 5

@@ -72,7 +72,7 @@ def test_keep_in_touch_contacts_own_customers_within_customer_time() -> None:
 def test_cold_list_distinct_and_never_own_customers(customers: int) -> None:
     model = market(customers=customers)
     n = np.array([5, 40, 0, 12], dtype=np.int64)
-    c, s = kernels.contacts.cold_list(n, model._state, model.rng)
+    c, s = kernels.contacts.cold_list(n, model._state.state, model.rng)
     for seller in range(4):
         mine = c[s == seller]
         assert len(mine) == len(set(mine.tolist())) <= n[seller]

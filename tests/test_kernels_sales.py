@@ -117,5 +117,7 @@ def test_accept_rises_steeply_with_trust(trust: float, low: float, high: float) 
     c = np.arange(80, dtype=np.int64)
     for ci in c:
         kernels.trust.set_trust(st.trust, ledger.scale, model.n_sellers, ci, 2, trust)
-    share = np.mean([kernels.sales.accept(st, ci, 2, model.rng, ledger.scale) for ci in c for _ in range(5)])
+    p, k, signal = st.params[0], st.sellers.knobs[2], st.sellers.review_signal[2]
+    share = np.mean([kernels.sales.accept(st.trust, model.customers.reads_reviews[ci], signal, p, k, model.n_sellers,
+                                          ci, 2, model.rng, ledger.scale) for ci in c for _ in range(5)])
     assert low <= share <= high

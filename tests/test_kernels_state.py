@@ -92,7 +92,8 @@ def test_strategy_knobs_route_every_knob_by_name() -> None:
 
 def test_state_shares_the_models_arrays() -> None:
     model = sim.Market(sim.load_scenario("baseline", updates={"market.customers": 50}), rng=0)
-    st, pop = model._state, model.customers
+    assert isinstance(model._state, state.KernelState)
+    st, pop = model._state.state, model.customers
     pairs = [(st.trust.base, pop.trust.base), (st.trust.deviation, pop.trust.deviation),
              (st.trust.column_sums, pop.trust.column_sums), (st.sellers.counters, model.counters.table),
              (st.sellers.review_signal, model.reviews.signal), (st.sellers.review_count, model.reviews.count),

@@ -71,11 +71,12 @@ def test_contact_builds_trust_with_interest_and_pitch_pressure_costs_it() -> Non
     pushy = next(s.index for s in model.sellers if s.strategy.pressure > 0.5)
     caring = next(s.index for s in model.sellers if s.strategy.genuine_interest > 0.5)
     before = kt.trust_of(st.trust, scale, ns, 7, caring)
-    kt.contact(st, 7, caring, False, True, 9, scale)
+    p, knobs, last = st.params[0], st.sellers.knobs, model.customers.last_contact
+    kt.contact(st.trust, last, p, knobs[caring], ns, 7, caring, False, True, 9, scale)
     assert kt.trust_of(st.trust, scale, ns, 7, caring) > before
     assert model.customers.last_contact[7, caring] == 9
     before = kt.trust_of(st.trust, scale, ns, 8, pushy)
-    kt.contact(st, 8, pushy, True, False, 9, scale)
+    kt.contact(st.trust, last, p, knobs[pushy], ns, 8, pushy, True, False, 9, scale)
     assert kt.trust_of(st.trust, scale, ns, 8, pushy) < before
 
 
