@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
-from numba import types
+from numba import njit, types
 from numba.experimental import structref
 
 from ...config import MarketConfig, NetworkConfig
@@ -198,7 +198,7 @@ class KernelState(structref.StructRefProxy):
 
     def __new__(cls, state: State) -> KernelState:
         """Wrap ``state`` (its arrays are shared, not copied)."""
-        self = structref.StructRefProxy.__new__(cls, state)
+        self = _wrap(state)   # compiled and cached, unlike StructRefProxy's own constructor
         self.__dict__["state"] = state
         return self
 
@@ -210,6 +210,11 @@ class KernelState(structref.StructRefProxy):
 
 
 structref.define_proxy(KernelState, _KernelStateType, ["state"])
+
+
+@njit(cache=True)
+def _wrap(state):
+    return KernelState(state)
 
 
 def build_state(market: MarketConfig, population: Any, strategies: Any, reviews: Any, counters: np.ndarray,
