@@ -73,7 +73,7 @@ $(STAMP): pyproject.toml | $(VENV_PY)
 	$(VENV_PY) -m pip install $(PIP_FLAGS) --quiet --upgrade pip
 	$(VENV_PY) -m pip install $(PIP_FLAGS) -e '.[$(EXTRAS)]'
 	@echo "compiling the model's numba kernels into their on-disk cache (once, about half a minute)"
-	$(VENV_PY) -c 'import sim.kernels; sim.kernels.warm_up()'
+	$(VENV_PY) -c 'import sim.model.warmup; sim.model.warmup.warm_up()'
 	@touch $(STAMP)
 
 # -- the two commands ----------------------------------------------------------------------------

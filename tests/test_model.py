@@ -1,4 +1,4 @@
-"""Tests for sim.market through its public behaviour: determinism, invariants, switches, fairness."""
+"""Tests for sim.model.market through its public behaviour: determinism, invariants, switches, fairness."""
 
 from __future__ import annotations
 

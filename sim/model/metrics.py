@@ -2,6 +2,8 @@
 
 Series names (the columns of the weekly table) are stable: notebooks, sweeps and files use them.
 Summary numbers are small named functions of the weekly table.
+
+Must not: change the model's state or draw random numbers; it only reads what the market counted.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 ``run(config, seed)`` is the one entry point notebooks, the CLI, sweeps and tests share.
 Replicate seeds are derived from the base seed and the replicate index only, so results are the
 same whichever process runs which replicate.
+
+Must not: know about sweeps, executors or plots (the experiment and presentation layers build on this).
 """
 
 from __future__ import annotations
