@@ -277,7 +277,7 @@ def story_markdown(summary: Mapping[str, Any], config: Any = None) -> str:
 
 # ============================================================================ the command line's summary
 def _mean_ci(values: list[float | None]) -> tuple[float | None, float | None, float | None, int]:
-    from .model.runner import mean_interval  # lazily: `python -m sim scenarios` needs no model
+    from ..model.runner import mean_interval  # lazily: `python -m sim scenarios` needs no model
 
     vals = [float(v) for v in values if v is not None and math.isfinite(float(v))]
     stats = mean_interval(vals)

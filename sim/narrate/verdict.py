@@ -76,7 +76,7 @@ class Estimate:
 
 def estimate(values: Sequence[float | None]) -> Estimate:
     """Mean and 95% t-interval of the finite ``values``."""
-    from .model.runner import mean_interval  # lazily: `python -m sim scenarios` needs no model
+    from ..model.runner import mean_interval  # lazily: `python -m sim scenarios` needs no model
 
     vals = [float(v) for v in values if v is not None and math.isfinite(float(v))]
     stats = mean_interval(vals)
