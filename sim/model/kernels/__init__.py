@@ -7,6 +7,7 @@ per-call overhead on many small arrays. Random numbers come from the model's own
 
 Modules, one per concern:
 
+* :mod:`.cache` -- where the compiled kernels are cached; damaged files are rebuilt;
 * :mod:`.state` -- the named state (parameters, knobs, counters, arrays), built in one place;
 * :mod:`.trust` -- ledger read/write, willingness, trust as seen, pressure, contact gain;
 * :mod:`.budget` -- spending minutes, which tasks fit, booking presentation time;
@@ -18,41 +19,17 @@ Modules, one per concern:
 This package must not import the market or any other model module that imports it (no cycles);
 compiling ahead of time is :func:`sim.model.warmup.warm_up`.
 
-numba's on-disk cache checks only the file of each compiled function, not the files of the
-functions it calls; so that an edit to one kernel module never leaves a stale compiled caller
-behind, the cached kernels are dropped whenever any module of this package changes.
+The compiled kernels are cached on disk (:mod:`.cache` chooses the folder, drops cached kernels
+whenever any module of this package changes, since numba checks only each function's own file,
+and removes damaged cache files before numba reads them).
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-from pathlib import Path
+from .cache import prepare as _prepare_cache
 
-
-def _drop_stale_cache() -> None:
-    """Remove numba's cached kernels of this package when any of its source files changed."""
-    here = Path(__file__).resolve().parent
-    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(here.glob("*.py")))).hexdigest()
-    cache = here / "__pycache__"
-    stamp = cache / "kernels-sources.sha256"
-    try:
-        if stamp.read_text() == digest:
-            return
-    except OSError:
-        pass
-    try:
-        for f in [*cache.glob("*.nbi"), *cache.glob("*.nbc")]:
-            f.unlink(missing_ok=True)
-        cache.mkdir(exist_ok=True)
-        tmp = cache / f"kernels-sources.{os.getpid()}.tmp"
-        tmp.write_text(digest)
-        tmp.replace(stamp)
-    except OSError:   # read-only install: numba keeps its cache elsewhere and the sources do not change
-        pass
-
-
-_drop_stale_cache()
+CACHE = _prepare_cache()
+"""Where this process caches the compiled kernels (see :mod:`.cache`): chosen before any is compiled."""
 
 from .after_sales import after_sales  # noqa: E402
 from .contacts import customers_seek, keep_in_touch, prospect, serve_warm_leads  # noqa: E402
