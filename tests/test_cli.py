@@ -116,6 +116,11 @@ def test_replicates_give_mean_and_interval(tmp_path: Path, capsys: pytest.Captur
     assert "95% confidence intervals" in out
     assert "[" in out and "–" in out  # mean [low–high]
     assert "of 3 runs" in out
+    assert summary["leader_basis"] == "replicates" and summary["compared"] == ["relationship", "numbers_game"]
+    for line in out.splitlines()[3:5]:   # who is ahead after year 1 / at the horizon: a verdict or no clear winner
+        verdict = line.split(": ", 1)[1]
+        assert verdict.startswith(("relationship ahead (", "numbers_game ahead (", "no clear winner (")), line
+        assert "in this one run" not in line
 
 
 def test_overrides_are_applied(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -167,7 +172,26 @@ def test_custom_strategy_names(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "1 hustler + 2 friend sellers" in out
     assert "friend" in out.split("Crossover:")[1].splitlines()[0]
     assert "numbers_game" not in out and "relationship" not in out
+    assert "Compares friend over hustler (the second seller group over the first)" in out
+    assert "ratio friend ÷ hustler" in out
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["compared"] == ["friend", "hustler"]
     assert (tmp_path / "out" / "funnel.png").exists()
+
+
+def test_relationship_listed_first_is_still_relationship_over_numbers_game(tmp_path: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = tmp_path / "flipped.yaml"
+    scenario.write_text("extends: baseline\nname: flipped\nweeks: 60\nmarket: {customers: 300}\nsellers:\n"
+                        "  - {strategy: relationship, count: 2}\n  - {strategy: numbers_game, count: 2}\n")
+    code, out, err = run_cli(capsys, "run", str(scenario), "--no-plots", "--out", str(tmp_path / "out"))
+    assert code == 0, err
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    rel, ng = (summary["strategies"][n]["revenue_total"] for n in ("relationship", "numbers_game"))
+    assert summary["compared"] == ["relationship", "numbers_game"]
+    assert summary["revenue_ratio"] == pytest.approx(rel / ng)          # not its inverse
+    assert "Compares relationship over numbers_game: every ratio" in out
+    assert out.count("ratio relationship ÷ numbers_game") == 2          # year 1 and the horizon, the same way round
+    assert "relationship overtakes numbers_game" in out or "relationship never overtakes numbers_game" in out
 
 
 # ------------------------------------------------------------------------------------------- summary text

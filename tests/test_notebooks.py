@@ -50,7 +50,7 @@ PROBES = {
         '    "replicates": REPLICATES,\n'
         '    "revenue_ratio": reps.summary["revenue_ratio"],\n'
         '    "leader_final": reps.summary["leader_final"],\n'
-        '    "leader_final_share": reps.summary["leader_final_share"],\n'
+        '    "leader_final_share": reps.summary["ahead_final"]["relationship"],\n'
         '    "replicates_in_table": int(reps.timeseries["replicate"].nunique()),\n'
         '    "smoke_runs_completed": report.completed,\n'
         '    "smoke_runs_total": plan.n_runs,\n'

@@ -13,6 +13,7 @@ import pandas.testing as pdt
 import pytest
 
 import sim
+from sim.model import comparison
 from sim.model.metrics import crossover_week
 
 
@@ -51,6 +52,75 @@ def test_replicate_summary_is_mean_low_high(replicates: sim.Results) -> None:
     for key in ("revenue_ratio", "referral_ratio"):
         assert set(s[key]) >= {"mean", "low", "high"}
     assert 0.0 <= s["crossover_week"]["never_share"] <= 1.0
+    # non-negative numbers never get an interval below zero; only signed ones (log ratios) may
+    for name, v in leaves:
+        if v["low"] is not None and name.rsplit(".", 1)[-1] not in comparison.SIGNED:
+            assert v["low"] >= 0, (name, v)
+
+
+def test_replicate_ratios_are_ratios_of_means_by_name(replicates: sim.Results) -> None:
+    s, runs = replicates.summary, replicates.runs
+    assert s["compared"] == ["relationship", "numbers_game"]
+    rel = [r["strategies"]["relationship"]["revenue_total"] for r in runs]
+    ng = [r["strategies"]["numbers_game"]["revenue_total"] for r in runs]
+    assert s["revenue_ratio"] == comparison.ratio_interval(rel, ng)
+    assert s["revenue_ratio"]["mean"] == pytest.approx(sum(rel) / sum(ng))
+    assert 0 <= s["revenue_ratio"]["low"] <= s["revenue_ratio"]["mean"] <= s["revenue_ratio"]["high"]
+    c = s["comparison"]["revenue_total"]
+    assert c == comparison.compare_runs(runs, "revenue_total", ("relationship", "numbers_game"))
+    assert s["leader_final"] == (c["winner"] or "none") and s["leader_basis"] == "replicates"
+    assert s["ahead_final"] == {"relationship": c["ahead"] / 3, "numbers_game": c["behind"] / 3}
+
+
+def test_mean_interval_is_still_the_t_interval() -> None:
+    """sim.validation's intervals: the same numbers as before issue 9 (mean ± t(0.975, n-1) s / sqrt(n))."""
+    from sim.model.runner import mean_interval
+
+    assert mean_interval is comparison.mean_interval
+    s = mean_interval([1.0, 2.0, 3.0, None, float("nan")])
+    assert s["mean"] == 2.0 and s["high"] - 2.0 == pytest.approx(4.302652729911275 / math.sqrt(3))
+    assert mean_interval([5.0]) == {"mean": 5.0, "low": 5.0, "high": 5.0}
+    assert mean_interval([]) == {"mean": None, "low": None, "high": None}
+    assert mean_interval([0.0, 0.0, 0.0, 10.0])["low"] < 0   # signed rule: may go below zero
+
+
+def test_nonnegative_interval_is_a_deterministic_bootstrap_inside_the_range() -> None:
+    values = [0.0, 40.0, 0.0, 0.0, 1.0]
+    s = comparison.nonnegative_interval(values)
+    assert s == comparison.nonnegative_interval(values)             # fixed seed: the same runs, the same interval
+    assert s["mean"] == pytest.approx(8.2) and 0.0 == s["low"] < s["mean"] < s["high"] <= 40.0
+    assert comparison.nonnegative_interval([3.0]) == {"mean": 3.0, "low": 3.0, "high": 3.0}
+    assert comparison.nonnegative_interval([2.0, 2.0]) == {"mean": 2.0, "low": 2.0, "high": 2.0}
+    assert comparison.summary_interval("revenue_total", values) == s
+    assert comparison.summary_interval("log_revenue_ratio", values) == comparison.mean_interval(values)
+    assert comparison.summary_interval("x", [-1.0, 2.0]) == comparison.mean_interval([-1.0, 2.0])
+
+
+def test_ratio_interval_is_from_the_log_ratio_and_never_below_zero() -> None:
+    a, b = [1.0, 0.0, 6.0, 0.0, 2.0], [1.0, 2.0, 1.0, 3.0, 0.0]
+    r = comparison.ratio_interval(a, b)
+    assert r["mean"] == pytest.approx(9 / 7) and 0 <= r["low"] <= r["mean"] <= r["high"]   # t: below zero
+    a, b = [1.0, 3.0, 6.0, 2.0, 2.0], [1.0, 2.0, 1.0, 3.0, 4.0]
+    r, inv = comparison.ratio_interval(a, b), comparison.ratio_interval(b, a)
+    assert inv["mean"] == pytest.approx(1 / r["mean"])                  # either way round: the same ratio, inverted
+    assert inv["low"] == pytest.approx(1 / r["high"]) and inv["high"] == pytest.approx(1 / r["low"])
+    assert comparison.ratio_interval([1.0, 2.0], [0.0, 0.0]) == {"mean": None, "low": None, "high": None}
+    assert comparison.ratio_interval([4.0], [2.0]) == {"mean": 2.0, "low": 2.0, "high": 2.0}
+
+
+def test_verdict_rule() -> None:
+    pair = ("relationship", "numbers_game")
+
+    def runs(rel: list[float], ng: list[float]) -> list[dict]:
+        return [{"strategies": {"relationship": {"m": x}, "numbers_game": {"m": y}}} for x, y in zip(rel, ng,
+                                                                                                      strict=True)]
+
+    assert comparison.compare_runs(runs([5, 6, 7], [1, 1, 2]), "m", pair)["verdict"] == "ahead"
+    assert comparison.compare_runs(runs([1, 1, 2], [5, 6, 7]), "m", pair)["winner"] == "numbers_game"
+    assert comparison.compare_runs(runs([5, 1, 7], [1, 6, 2]), "m", pair)["verdict"] == "unclear"
+    assert comparison.compare_runs(runs([3, 3], [3, 3]), "m", pair)["verdict"] == "level"
+    one = comparison.compare_runs(runs([9], [1]), "m", pair)
+    assert one["verdict"] == "one run" and one["winner"] is None and one["ahead"] == 1
 
 
 def test_replicate_mean_is_mean_of_runs(replicates: sim.Results) -> None:
@@ -172,7 +242,9 @@ def test_summary_consistent_with_timeseries() -> None:
     a, b = s["strategies"]["numbers_game"], s["strategies"]["relationship"]
     if a["revenue_total"]:
         assert s["revenue_ratio"] == pytest.approx(b["revenue_total"] / a["revenue_total"])
-    assert s["leader_final"] == ("relationship" if b["revenue_total"] > a["revenue_total"] else "numbers_game")
+    assert s["leader_final"] == ("relationship" if b["revenue_total"] > a["revenue_total"] else
+                                 "numbers_game" if a["revenue_total"] > b["revenue_total"] else "none")
+    assert s["leader_basis"] == "one run" and s["compared"] == ["relationship", "numbers_game"]
     assert s["crossover_week"] == crossover_week(df, "relationship", "numbers_game")
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .comparison import compared_pair, log_revenue_ratio, one_run_leader
 from .funnel import WEEKLY_COUNTERS
 
 if TYPE_CHECKING:
@@ -127,7 +128,9 @@ def summarize(df: pd.DataFrame, market_price: float, order: list[str]) -> dict[s
     Args:
         df: the weekly table.
         market_price: price of one sale.
-        order: strategy names in config order; the first is the incumbent, the second the challenger.
+        order: strategy names in config order. Ratios, the crossover and the leaders compare the pair of
+            :func:`~sim.model.comparison.compared_pair` (``compared``: numerator, then denominator; the
+            numerator is also called ``challenger``, the denominator ``incumbent``), whatever the order.
     """
     weeks = int(df["week"].max())
     last = df[df["week"] == weeks]
@@ -169,16 +172,18 @@ def summarize(df: pd.DataFrame, market_price: float, order: list[str]) -> dict[s
             "customer_lifetime_value": revenue / first_time if first_time else None,
         }
     out: dict[str, Any] = {"weeks": weeks, "price": market_price, "strategies": strategies}
-    if len(order) >= 2:
-        inc, cha = order[0], order[1]
+    pair = compared_pair(order)
+    if pair is not None:   # every ratio is by name (sim.model.comparison): relationship over numbers_game
+        cha, inc = pair
         a, b = strategies[inc], strategies[cha]
+        out["compared"] = [cha, inc]
         out["incumbent"], out["challenger"] = inc, cha
         out["crossover_week"] = crossover_week(df, cha, inc)
-        out["revenue_ratio"] = b["revenue_total"] / a["revenue_total"] if a["revenue_total"] else None
-        out["revenue_ratio_year1"] = b["revenue_year1"] / a["revenue_year1"] if a["revenue_year1"] else None
-        out["referral_ratio"] = b["referrals_total"] / a["referrals_total"] if a["referrals_total"] else None
-        yr1 = min(52, weeks)
-        ahead = _per_seller(df, cha, "revenue", yr1) > _per_seller(df, inc, "revenue", yr1)
-        out["leader_year1"] = cha if ahead else inc
-        out["leader_final"] = cha if b["revenue_total"] > a["revenue_total"] else inc
+        for key, metric in (("revenue_ratio", "revenue_total"), ("revenue_ratio_year1", "revenue_year1"),
+                            ("referral_ratio", "referrals_total")):
+            out[key] = b[metric] / a[metric] if a[metric] else None
+        out["log_revenue_ratio"] = log_revenue_ratio(b["revenue_total"], a["revenue_total"], market_price)
+        out["leader_year1"] = one_run_leader(cha, inc, b["revenue_year1"], a["revenue_year1"])
+        out["leader_final"] = one_run_leader(cha, inc, b["revenue_total"], a["revenue_total"])
+        out["leader_basis"] = "one run"
     return out

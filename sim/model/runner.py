@@ -4,6 +4,9 @@
 Replicate seeds are derived from the base seed and the replicate index only, so results are the
 same whichever process runs which replicate.
 
+Intervals and the verdict over replicates follow :mod:`sim.model.comparison` (``mean_interval`` is
+re-exported here for the code that has always imported it from this module).
+
 Must not: know about sweeps, executors or plots (the experiment and presentation layers build on this).
 """
 
@@ -19,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import Config, load_scenario
+from .comparison import NO_LEADER, compare_runs, mean_interval, summary_interval
 from .market import Market
 from .metrics import summarize
 
@@ -106,7 +110,7 @@ def _as_config(config: Config | str | None, overrides: dict[str, Any]) -> Config
 
 def run_replicates(config: Config | str | None = None, replicates: int = 10, seed: int | None = None,
                    **overrides: Any) -> Results:
-    """Run ``replicates`` independent runs; summary numbers become mean and 95% interval.
+    """Run ``replicates`` independent runs; summary numbers become mean and 95% interval (:func:`aggregate_summaries`).
 
     Replicate ``i`` uses :func:`replicate_seed` ``(seed, i)``.
     """
@@ -127,23 +131,46 @@ def run_replicates(config: Config | str | None = None, replicates: int = 10, see
     return Results(cfg, df, summary, summaries, model)
 
 
-def mean_interval(values: list[float]) -> dict[str, float | None]:
-    """Mean and 95% t-interval of the mean over replicates."""
-    from scipy import stats
-
-    arr = np.asarray([v for v in values if v is not None], dtype=float)
-    arr = arr[np.isfinite(arr)]
-    if len(arr) == 0:
-        return {"mean": None, "low": None, "high": None}
-    mean = float(arr.mean())
-    if len(arr) < 2:
-        return {"mean": mean, "low": mean, "high": mean}
-    half = float(stats.t.ppf(0.975, len(arr) - 1) * arr.std(ddof=1) / math.sqrt(len(arr)))
-    return {"mean": mean, "low": mean - half, "high": mean + half}
-
-
 def aggregate_summaries(summaries: list[dict[str, Any]]) -> dict[str, Any]:
-    """Combine per-replicate summaries: numbers -> mean and 95% interval; labels -> shares."""
+    """Combine per-replicate summaries into one, by the rules of :mod:`sim.model.comparison`.
+
+    Numbers become ``{"mean", "low", "high"}`` (95% interval: bootstrap for non-negative numbers,
+    t for signed ones); the ratios become the ratio of the two means with its log-scale bootstrap
+    interval; ``crossover_week`` adds ``never_share``. ``comparison`` holds, for year 1 and the
+    horizon, the comparison of the pair (:func:`~sim.model.comparison.compare_runs`), and the
+    leaders are its verdict: the clear winner's name, or ``"none"`` when there is no clear winner
+    (``leader_basis`` says which: ``"replicates"``, or ``"one run"`` for a single replicate);
+    ``leader_*_share`` is the share of runs the named leader was ahead in (None without a leader)
+    and ``ahead_year1`` / ``ahead_final`` the share of runs each strategy was ahead in.
+    """
+    out = _aggregate(summaries)
+    pair = summaries[0].get("compared")
+    if not pair:
+        return out
+    cha, inc = pair
+    runs = len(summaries)
+    out["comparison"] = {}
+    for key, metric in (("revenue_ratio", "revenue_total"), ("revenue_ratio_year1", "revenue_year1"),
+                        ("referral_ratio", "referrals_total")):
+        c = compare_runs(summaries, metric, (cha, inc))
+        out[key] = c["ratio"]
+        if metric != "referrals_total":
+            out["comparison"][metric] = c
+    for label, metric in (("leader_year1", "revenue_year1"), ("leader_final", "revenue_total")):
+        c = out["comparison"][metric]
+        if runs == 1:
+            leader = summaries[0].get(label, NO_LEADER)
+        else:
+            leader = c["winner"] or NO_LEADER
+        out[label] = leader
+        ahead = {cha: c["ahead"] / runs, inc: c["behind"] / runs}
+        out[f"{label}_share"] = ahead.get(leader)
+        out["ahead_" + label.removeprefix("leader_")] = ahead
+    out["leader_basis"] = "one run" if runs == 1 else "replicates"
+    return out
+
+
+def _aggregate(summaries: list[dict[str, Any]]) -> dict[str, Any]:
     first = summaries[0]
     out: dict[str, Any] = {}
     for key, value in first.items():
@@ -151,20 +178,20 @@ def aggregate_summaries(summaries: list[dict[str, Any]]) -> dict[str, Any]:
         if key == "seed":
             continue
         if isinstance(value, dict):
-            out[key] = aggregate_summaries([v for v in values if isinstance(v, dict)])
+            out[key] = _aggregate([v for v in values if isinstance(v, dict)])
         elif key == "crossover_week":
-            stats_ = mean_interval([v for v in values if v is not None])
+            stats_ = summary_interval(key, [v for v in values if v is not None])
             stats_["never_share"] = sum(v is None for v in values) / len(values)
             out[key] = stats_
+        elif isinstance(value, (list, tuple)):
+            out[key] = list(value)   # the names compared: the same in every run
         elif any(isinstance(v, str) for v in values):
             labels = [v for v in values if v is not None]
             out[key] = max(set(labels), key=labels.count) if labels else None
-            if key.startswith("leader"):
-                out[f"{key}_share"] = labels.count(out[key]) / len(values) if labels else None
         elif key in ("weeks", "price", "sellers"):
             out[key] = value
         else:
-            out[key] = mean_interval(values)
+            out[key] = summary_interval(key, values)
     return out
 
 

@@ -45,14 +45,15 @@ def css_widget() -> W.HTML:
 
 
 def headline_html(summary: Mapping[str, Any]) -> str:
-    """Big headline cards: leader after year 1 and at the horizon, crossover week, revenue ratio."""
+    """Big headline cards (:func:`sim.narrate.headline_cards`, the dashboard's): who is ahead when, ratio, crossover."""
     colors = strategy_colors(summary.get("strategies", {}))
     out = []
     for card in headline_cards(summary):
         color = colors.get(card.strategy, "#333") if card.strategy is not None else "#555"
+        detail = f"<div class='s'>{html.escape(card.detail)}</div>" if card.detail else ""
         out.append(f"<div class='sim-card' style='border-color:{color}'><div class='k'>{html.escape(card.key)}</div>"
                    f"<div class='v' style='color:{color}'>{html.escape(card.value)}</div>"
-                   f"<div class='s'>{html.escape(card.sub)}</div></div>")
+                   f"<div class='s'>{html.escape(card.sub)}</div>{detail}</div>")
     return CSS + "<div class='sim-cards'>" + "".join(out) + "</div>"
 
 
