@@ -24,6 +24,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from ..config import Config, ConfigError, MarketConfig, NetworkConfig, load_scenario, validate_config
+from ..model.comparison import compared_pair
 from ..strategy import PRESETS, STRATEGY_KNOBS, Strategy
 from .bounds import check_design, check_workers
 from .design import FactorInfo, design_table
@@ -48,8 +49,8 @@ class SweepPlan:
         design: one row per design point (``point`` + one column per factor).
         outcomes: kept outcome names (flattened summary names, plus :data:`ADVANTAGE`).
         aliases: private strategy name -> the group name it stands for in outcomes.
-        incumbent: first seller group (denominator of ratios).
-        challenger: second seller group.
+        incumbent: denominator of ratios (numbers_game by name, else the first seller group).
+        challenger: numerator of ratios (relationship by name, else the second seller group).
         spec_hash: hash of everything that determines the results.
     """
 
@@ -224,7 +225,8 @@ def plan_sweep(spec: SweepSpec, source: Path | None = None, *, check_outcomes: b
     if len(base.sellers) < 2:
         raise ConfigError(f"scenario = {spec.scenario!r}: a sweep compares strategies, so the scenario needs at least "
                           f"two seller groups (it has {len(base.sellers)})")
-    incumbent, challenger = base.sellers[0].strategy, base.sellers[1].strategy
+    # the same pair as every summary: relationship over numbers_game by name, else the second group over the first
+    challenger, incumbent = compared_pair([g.strategy for g in base.sellers])
     if "seed" in spec.set:
         raise ConfigError("set.seed: runs are seeded from the sweep's own seed; "
                           "set 'seed:' at the top of the sweep file")
