@@ -72,7 +72,7 @@ def test_keep_in_touch_contacts_own_customers_within_customer_time() -> None:
 def test_cold_list_distinct_and_never_own_customers(customers: int) -> None:
     model = market(customers=customers)
     n = np.array([5, 40, 0, 12], dtype=np.int64)
-    c, s = kernels.contacts.cold_list(n, model._state.state, model.rng)
+    c, s = kernels.contacts.cold_list(n, model._state.state, model.rng, model.week)
     for seller in range(4):
         mine = c[s == seller]
         assert len(mine) == len(set(mine.tolist())) <= n[seller]
@@ -109,3 +109,40 @@ def test_customers_seek_a_trusted_seller_and_loyal_buyers_buy_directly() -> None
     assert set(sc.tolist()) == set(loyal.tolist())
     assert not set(wc.tolist()) & set(loyal.tolist())
     assert np.all(pop.last_seller[sc] == sv) and not pop.in_market[sc].any()
+
+
+@pytest.mark.parametrize("customers", [30, 2000])
+def test_cold_list_skips_everyone_contacted_within_the_attention_window(customers: int) -> None:
+    model = market(customers=customers)
+    pop, week, window = model.customers, model.week, model.market.attention_weeks
+    rng = np.random.default_rng(1)
+    pop.last_contact[:] = week - rng.integers(0, 2 * window, size=pop.last_contact.shape)
+    n = np.array([5, 40, 0, 12], dtype=np.int64)
+    c, s = kernels.contacts.cold_list(n, model._state.state, model.rng, week)
+    assert len(c) > 0
+    assert np.all(week - pop.last_contact[c, s] >= window)
+    assert len(set(zip(c.tolist(), s.tolist(), strict=True))) == len(c)
+
+
+def test_cold_list_without_contact_records_may_repitch() -> None:
+    model = market(customers=2000, **{"market.contact_records": False})
+    model.customers.last_contact[:] = model.week - 1     # everybody contacted last week
+    c, _ = kernels.contacts.cold_list(np.array([50, 0, 0, 0], dtype=np.int64), model._state.state, model.rng,
+                                      model.week)
+    assert len(c) == 50
+
+
+def test_a_seller_out_of_fresh_names_leaves_its_prospecting_time_unused() -> None:
+    model = market(customers=200)
+    pop = model.customers
+    model.customers.last_contact[:] = model.week - 1     # all contacted last week, except ten for seller 0
+    fresh = np.arange(10)
+    pop.last_contact[fresh, 0] = -1000
+    pop.last_seller[fresh] = -1
+    left = model._left.copy()
+    kernels.prospect(model._state, model.rng, model.week, pop.trust.scale)
+    calls = model.counters["leads"]
+    assert calls[0] == 10 and np.all(calls[1:] == 0)
+    booked = (model._busy == model.week).sum() * model.market.presentation_minutes
+    assert left[0] - model._left[0] <= 10 * model.strat.minutes_per_contact[0] + booked + 1e-9
+    np.testing.assert_allclose(model._left[1:], left[1:])

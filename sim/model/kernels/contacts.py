@@ -27,8 +27,11 @@ __all__ = ["customers_seek", "serve_warm_leads", "keep_in_touch", "cold_list", "
 def customers_seek(new, kstate, rng, week, scale):
     """Customers with a new need go by themselves to a seller they already trust.
 
-    A customer seeks a seller with probability equal to the highest willingness toward any seller
-    (trust as seen), and picks one in proportion to willingness.
+    A customer who comes by themselves approaches one seller: the seller comes to mind with
+    probability proportional to the customer's willingness toward it (trust as seen, mind share),
+    and the customer goes to that seller with that willingness. So the chance of going is the
+    willingness-weighted mean willingness, ``sum(W^2) / sum(W)``: it does not grow with the number
+    of sellers (splitting the same strategies over more sellers leaves it unchanged).
 
     Returns:
         ``(customer, seller)`` of the inbound warm leads and ``(customer, seller, fit)`` of the
@@ -56,9 +59,9 @@ def customers_seek(new, kstate, rng, week, scale):
     loyal = p.repeat_probability >= 0.0
     for i in range(k):
         c = new[i]
+        if not in_market[c]:            # not those who already bought this week, nor newcomers in their place
+            continue
         if loyal:                       # lifetime-value limit: loyal repeat buyers
-            if not in_market[c]:        # not those who already bought this week
-                continue
             if last_seller[c] >= 0:
                 s = np.int64(last_seller[c])
                 f = fit_of(c, s, fit, p, rng)
@@ -66,7 +69,6 @@ def customers_seek(new, kstate, rng, week, scale):
                 sc[nsold], sv[nsold], sf[nsold] = c, s, f
                 nsold += 1
                 continue
-        top = 0.0
         total = 0.0
         for s in range(ns):
             t = effective_trust(trust_of(tr, scale, ns, c, s), reads_reviews[c], p.reviews, p.review_weight,
@@ -74,16 +76,15 @@ def customers_seek(new, kstate, rng, week, scale):
             w = willingness(t, p.trust_threshold, p.threshold_width)
             will[s] = w
             total += w
-            top = max(top, w)
-        if rng.random() < top:
-            u = rng.random() * total
-            acc = 0.0
-            pick = ns - 1
-            for s in range(ns):
-                acc += will[s]
-                if u < acc:
-                    pick = s
-                    break
+        u = rng.random() * total        # the one seller who comes to mind, in proportion to willingness
+        acc = 0.0
+        pick = ns - 1
+        for s in range(ns):
+            acc += will[s]
+            if u < acc:
+                pick = s
+                break
+        if rng.random() < will[pick]:   # and whether the customer goes to it
             wc[nw], ws[nw] = c, pick
             nw += 1
     return wc[:nw], ws[:nw], sc[:nsold], sv[:nsold], sf[:nsold]
@@ -208,14 +209,27 @@ def keep_in_touch(kstate, rng, week, scale):
 
 
 @njit(cache=True)
-def cold_list(n, st, rng):
-    """``n[s]`` distinct random customers for each seller s, none of them its own customers.
+def _fresh(c, s, last_seller, last_contact, week, window):
+    """May seller ``s`` cold-call customer ``c``: not its own customer, not contacted within ``window`` weeks."""
+    return last_seller[c] != s and week - last_contact[c, s] >= window
 
-    Spare names replace dropped ones (own customers, repeats): up to ``n + n // 4 + 8`` random
-    draws per seller, the first ``n`` usable ones kept. In a market too small for the list
-    (``4 n > customers``) the seller samples without replacement among all others.
+
+@njit(cache=True)
+def cold_list(n, st, rng, week):
+    """Up to ``n[s]`` distinct random customers for each seller s, none of them its own customers.
+
+    Every seller keeps contact records: with ``market.contact_records`` on, the list skips anyone
+    the seller contacted within ``attention_weeks`` (window 0 when off). A seller who runs out of
+    fresh names gets a shorter list; the rest of its prospecting time stays unused.
+
+    Random draws with rejection first (up to ``2 n + 16`` per seller); if they fall short, the rest
+    of the list is drawn without replacement from all remaining fresh customers (a scan), which
+    happens only when most of the market is not fresh for the seller (small or heavily called markets).
     """
+    p = st.params[0]
     last_seller = st.customers.last_seller
+    last_contact = st.customers.last_contact
+    window = p.attention_weeks if p.contact_records != 0.0 else 0.0
     mark = st.scratch.mark
     ns = len(n)
     N = len(last_seller)
@@ -225,37 +239,40 @@ def cold_list(n, st, rng):
     oc = np.empty(total, dtype=np.int64)
     os_ = np.empty(total, dtype=np.int64)
     e = 0
+    others = np.empty(0, dtype=np.int64)
     for s in range(ns):
         if n[s] == 0:
             continue
-        if n[s] * 4 > N:   # small market: sample without replacement
-            others = np.empty(N, dtype=np.int64)
-            k = 0
-            for c in range(N):
-                if last_seller[c] != s:
-                    others[k] = c
-                    k += 1
-            take = min(n[s], k)
-            for i in range(take):   # partial Fisher-Yates
-                j = i + rng.integers(0, k - i)
-                others[i], others[j] = others[j], others[i]
-                oc[e], os_[e] = others[i], s
-                e += 1
-            continue
         stamp = next_stamp(st.scratch.stamp)
         got = 0
-        for _ in range(n[s] + n[s] // 4 + 8):
-            c = rng.integers(0, N)
-            if mark[c] == stamp:
-                continue
-            mark[c] = stamp
-            if last_seller[c] == s:
-                continue
-            oc[e], os_[e] = c, s
+        if n[s] * 4 <= N:
+            for _ in range(2 * n[s] + 16):
+                c = rng.integers(0, N)
+                if mark[c] == stamp:
+                    continue
+                mark[c] = stamp
+                if not _fresh(c, s, last_seller, last_contact, week, window):
+                    continue
+                oc[e], os_[e] = c, s
+                e += 1
+                got += 1
+                if got == n[s]:
+                    break
+        if got == n[s]:
+            continue
+        if len(others) == 0:
+            others = np.empty(N, dtype=np.int64)
+        k = 0
+        for c in range(N):   # the rest without replacement among the fresh customers not drawn yet
+            if mark[c] != stamp and _fresh(c, s, last_seller, last_contact, week, window):
+                others[k] = c
+                k += 1
+        take = min(n[s] - got, k)
+        for i in range(take):   # partial Fisher-Yates
+            j = i + rng.integers(0, k - i)
+            others[i], others[j] = others[j], others[i]
+            oc[e], os_[e] = others[i], s
             e += 1
-            got += 1
-            if got == n[s]:
-                break
     return oc[:e], os_[:e]
 
 
@@ -283,7 +300,7 @@ def prospect(kstate, rng, week, scale):
         n[s] = np.int64(np.floor(max(left[s], 0.0) / knobs[s].minutes_per_contact))
     if n.sum() == 0:
         return empty, empty
-    c, s = cold_list(n, st, rng)
+    c, s = cold_list(n, st, rng, week)
     k = len(c)
     spent = np.zeros(ns)
     for i in range(k):

@@ -29,12 +29,12 @@ from numba.experimental import structref
 
 from ...config import MarketConfig, NetworkConfig
 from ...strategy import STRATEGY_KNOBS
-from ..customers import NEVER
+from ..customers import NEVER, NO_CONTACT
 from ..funnel import COUNTER_DTYPE, Source
 
 __all__ = ["KernelState", "State", "Trust", "Customers", "Sellers", "Scratch", "build_state", "market_params",
            "strategy_knobs", "MARKET_FIELDS", "KNOB_FIELDS", "COUNTER_DTYPE", "PYTHON_ONLY",
-           "NEVER", "NEW", "REPEAT", "REFERRAL", "INBOUND", "HANDOFF"]
+           "NEVER", "NO_CONTACT", "NEW", "REPEAT", "REFERRAL", "INBOUND", "HANDOFF"]
 
 # sources of a sale, as the plain integers the compiled code compares with
 NEW, REPEAT, REFERRAL, INBOUND, HANDOFF = (int(Source.NEW), int(Source.REPEAT), int(Source.REFERRAL),
@@ -46,8 +46,10 @@ MARKET_FIELDS: tuple[str, ...] = (
     "pressure_trust_cost", "reviews", "review_weight", "review_base_rate", "review_extremity",
     "review_ask_lift", "talk_rate", "talk_extremity", "wom_weight", "referral_rate", "referral_ask_lift",
     "trust_threshold", "threshold_width", "commitment", "pressure_close_lift", "honesty_gain",
-    "attention", "attention_weeks", "fatigue_cost", "presentation_minutes", "fit_mean",
+    "attention", "attention_weeks", "contact_records", "fatigue_cost", "presentation_minutes", "fit_mean",
     "fit_concentration", "recurring_needs", "purchase_cycle_weeks", "repeat_probability",
+    "turnover_per_year", "baseline_trust", "skepticism_mean", "skepticism_concentration", "trust_noise",
+    "review_readers",
 )
 """The :class:`~sim.config.MarketConfig` fields the kernels read (the fields of the parameter record)."""
 
@@ -62,13 +64,8 @@ PYTHON_ONLY: dict[str, dict[str, str]] = {
         "customers": "sizes the arrays (CustomerPopulation)",
         "hours_per_week": "the weekly time budget is set in Market._start_week",
         "price": "revenue is sales x price in the Recorder",
-        "baseline_trust": "starting trust, drawn in CustomerPopulation",
-        "skepticism_mean": "starting trust, drawn in CustomerPopulation",
-        "skepticism_concentration": "starting trust, drawn in CustomerPopulation",
-        "trust_noise": "starting trust, drawn in CustomerPopulation",
         "trust_decay": "weekly decay, TrustLedger.decay_one_week",
         "need_patience_weeks": "stale needs expire in Market._expire_needs",
-        "review_readers": "who reads reviews, drawn in CustomerPopulation (kernels read reads_reviews)",
         "review_prior": "the public signal is refreshed by ReviewBoard.refresh (kernels read the signal)",
         "outbound_contact": "Market.step skips keeping in touch and prospecting",
         "outside_influence": "the Bass hazard of Market._diffusion",
@@ -115,11 +112,13 @@ class Trust(NamedTuple):
     base: np.ndarray          # float32 (customer,): each customer's baseline
     deviation: np.ndarray     # float32 (customer * n_sellers + seller,): deviation / shared scale
     column_sums: np.ndarray   # float64 (seller,): sums of deviation over customers
+    base_sum: np.ndarray      # float64 (1,): sum of base over customers
 
 
 class Customers(NamedTuple):
     """Per-customer arrays of :class:`~sim.model.customers.CustomerPopulation` (plus the market's ``busy``)."""
 
+    skepticism: np.ndarray       # float32 (customer,)
     in_market: np.ndarray        # bool (customer,): has an open need
     last_contact: np.ndarray     # int32 (customer, seller): week of the last contact
     fit: np.ndarray              # float32 (customer, seller): fit with the current need, NaN = not drawn
@@ -239,7 +238,7 @@ def build_state(market: MarketConfig, population: Any, strategies: Any, reviews:
             if name not in ("busy", "friend_indptr", "friend_indices")}
     return KernelState(State(
         params=market_params(market),
-        trust=Trust(base=tr.base, deviation=tr.deviation, column_sums=tr.column_sums),
+        trust=Trust(base=tr.base, deviation=tr.deviation, column_sums=tr.column_sums, base_sum=tr.base_sum),
         customers=Customers(**cust, busy=busy, friend_indptr=population.friends.indptr,
                             friend_indices=population.friends.indices),
         sellers=Sellers(knobs=strategy_knobs(strategies), left=left, left_rel=left_rel, book=book,
