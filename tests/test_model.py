@@ -212,9 +212,11 @@ def test_hours_within_budget_on_average(baseline_run) -> None:
 
 @pytest.mark.parametrize("customers", [N_CUSTOMERS, 2000])
 def test_equal_hours_across_sellers(customers: int) -> None:
-    """All sellers have the same weekly hours and never use more than 15% over them on average; in the
-    default-sized market they use them (within 15%). In a small town a numbers-game seller runs out of
-    people it has not called within their attention window, and its remaining prospecting time is unused."""
+    """All sellers have the same weekly hours and never use more than 15% over them on average.
+
+    In the default-sized market they use them (within 15%). In a small town a numbers-game seller runs out of
+    people it has not called within their attention window, and its remaining prospecting time is unused.
+    """
     cfg = small(**{"market.customers": customers})
     _, df = run_model(cfg, seed=4)
     hours = cfg.market.hours_per_week

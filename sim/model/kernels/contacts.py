@@ -18,7 +18,7 @@ from numba import njit
 from .budget import book, next_stamp, spend, within_budget
 from .sales import accept, fit_of, sell_one
 from .state import REPEAT
-from .trust import contact, effective_trust, set_trust, trust_of, willingness
+from .trust import contact, contact_cost, effective_trust, set_trust, trust_of, willingness
 
 __all__ = ["customers_seek", "serve_warm_leads", "keep_in_touch", "cold_list", "prospect"]
 
@@ -162,7 +162,7 @@ def keep_in_touch(kstate, rng, week, scale):
     empty = np.zeros(0, dtype=np.int64)
     cap = np.zeros(ns, dtype=np.int64)
     for s in range(ns):
-        cap[s] = np.int64(np.floor(max(left_rel[s], 0.0) / knobs[s].minutes_per_contact))
+        cap[s] = np.int64(np.floor(max(left_rel[s], 0.0) / contact_cost(p, knobs[s])))
     if cap.sum() == 0:
         return empty, empty
     n = len(last_seller)
@@ -188,7 +188,7 @@ def keep_in_touch(kstate, rng, week, scale):
             nt += 1
     spent = np.zeros(ns)
     for s in range(ns):
-        spent[s] = taken[s] * knobs[s].minutes_per_contact
+        spent[s] = taken[s] * contact_cost(p, knobs[s])
         cnt[s].keep_in_touch += taken[s]
     spend(spent, left, left_rel)
     bc = np.empty(nt, dtype=np.int64)
@@ -297,14 +297,14 @@ def prospect(kstate, rng, week, scale):
     empty = np.zeros(0, dtype=np.int64)
     n = np.zeros(ns, dtype=np.int64)
     for s in range(ns):
-        n[s] = np.int64(np.floor(max(left[s], 0.0) / knobs[s].minutes_per_contact))
+        n[s] = np.int64(np.floor(max(left[s], 0.0) / contact_cost(p, knobs[s])))
     if n.sum() == 0:
         return empty, empty
     c, s = cold_list(n, st, rng, week)
     k = len(c)
     spent = np.zeros(ns)
     for i in range(k):
-        spent[s[i]] += knobs[s[i]].minutes_per_contact
+        spent[s[i]] += contact_cost(p, knobs[s[i]])
         cnt[s[i]].leads += 1.0
     spend(spent, left, st.sellers.left_rel)
     ac = np.empty(k, dtype=np.int64)

@@ -31,9 +31,10 @@ from ...config import MarketConfig, NetworkConfig
 from ...strategy import STRATEGY_KNOBS
 from ..customers import NEVER, NO_CONTACT
 from ..funnel import COUNTER_DTYPE, Source
+from .after_sales import neutral_satisfaction
 
 __all__ = ["KernelState", "State", "Trust", "Customers", "Sellers", "Scratch", "build_state", "market_params",
-           "strategy_knobs", "MARKET_FIELDS", "KNOB_FIELDS", "COUNTER_DTYPE", "PYTHON_ONLY",
+           "strategy_knobs", "MARKET_FIELDS", "DERIVED", "KNOB_FIELDS", "COUNTER_DTYPE", "PYTHON_ONLY",
            "NEVER", "NO_CONTACT", "NEW", "REPEAT", "REFERRAL", "INBOUND", "HANDOFF"]
 
 # sources of a sale, as the plain integers the compiled code compares with
@@ -49,7 +50,8 @@ MARKET_FIELDS: tuple[str, ...] = (
     "attention", "attention_weeks", "contact_records", "fatigue_cost", "presentation_minutes", "fit_mean",
     "fit_concentration", "recurring_needs", "purchase_cycle_weeks", "repeat_probability",
     "turnover_per_year", "baseline_trust", "skepticism_mean", "skepticism_concentration", "trust_noise",
-    "review_readers",
+    "review_readers", "contact_saturation_minutes", "listening_share", "log_minutes", "ask_minutes",
+    "ask_annoyance",
 )
 """The :class:`~sim.config.MarketConfig` fields the kernels read (the fields of the parameter record)."""
 
@@ -83,12 +85,18 @@ PYTHON_ONLY: dict[str, dict[str, str]] = {
 }
 """Config and strategy fields that never cross into compiled code, each with where it is used."""
 
+DERIVED: dict[str, Callable[[MarketConfig], float]] = {
+    "satisfaction_neutral": lambda m: neutral_satisfaction(m.fit_mean, m.fit_concentration, m.failure_rate,
+                                                           m.failure_cost),
+}
+"""Values the kernels read that follow from the market settings (extra fields of the parameter record)."""
+
 _ENCODE: dict[str, Callable[[Any], float]] = {
     "repeat_probability": lambda v: -1.0 if v is None else float(v),   # negative: not set
 }
 """Fields whose Python value is not simply a number: how each becomes a float64."""
 
-PARAMS_DTYPE = np.dtype([(name, np.float64) for name in MARKET_FIELDS], align=True)
+PARAMS_DTYPE = np.dtype([(name, np.float64) for name in MARKET_FIELDS + tuple(DERIVED)], align=True)
 KNOBS_DTYPE = np.dtype([(name, np.float64) for name in KNOB_FIELDS], align=True)
 
 
@@ -169,6 +177,8 @@ def market_params(m: MarketConfig) -> np.ndarray:
     for name in MARKET_FIELDS:
         value = getattr(m, name)
         p[name] = _ENCODE[name](value) if name in _ENCODE else float(value)
+    for name, rule in DERIVED.items():
+        p[name] = rule(m)
     return p
 
 
