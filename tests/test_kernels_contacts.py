@@ -110,7 +110,7 @@ def test_customers_seek_a_trusted_seller_and_loyal_buyers_buy_directly() -> None
     pop.in_market[new] = True
     pop.fit[new] = np.nan
     loyal = new[pop.last_seller[new] >= 0]
-    wc, _, sc, sv, _ = kernels.customers_seek(new, model._state, model.rng, model.week, pop.trust.scale)
+    wc, _, sc, sv, _, _ = kernels.customers_seek(new, model._state, model.rng, model.week, pop.trust.scale)
     assert set(sc.tolist()) == set(loyal.tolist())
     assert not set(wc.tolist()) & set(loyal.tolist())
     assert np.all(pop.last_seller[sc] == sv) and not pop.in_market[sc].any()

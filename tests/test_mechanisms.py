@@ -89,7 +89,7 @@ def test_inbound_chance_is_the_willingness_of_the_one_seller_who_comes_to_mind()
         model = sim.Market(cfg.with_updates(sellers=sellers), rng=1)
         new = np.arange(20_000, dtype=np.int64)
         model.customers.in_market[:] = True
-        wc, _, _, _, _ = kernels.customers_seek(new, model._state, model.rng, 1, model.customers.trust.scale)
+        wc, _, _, _, _, _ = kernels.customers_seek(new, model._state, model.rng, 1, model.customers.trust.scale)
         w = kernels.willingness(model.market.baseline_trust, model.market.trust_threshold,
                                 model.market.threshold_width)
         assert len(wc) / 20_000 == pytest.approx(w, abs=4 * np.sqrt(w / 20_000)), sellers
@@ -121,7 +121,6 @@ def test_no_cold_call_reaches_someone_the_seller_contacted_within_the_attention_
         model._expire_needs()
         model._diffusion()
         model._after_sales()
-        model._customers_move()
         model._customers_seek()
         model._serve_warm_leads()
         model._keep_in_touch()

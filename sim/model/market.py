@@ -93,7 +93,6 @@ class Market(mesa.Model):
         self._expire_needs()
         self._diffusion()
         self._after_sales()
-        self._customers_move()
         self._customers_seek()
         self._serve_warm_leads()
         if self.market.outbound_contact:
@@ -184,16 +183,15 @@ class Market(mesa.Model):
             self.reviews.refresh()
         self._queue_warm(friend, seller, Source.REFERRAL)
 
-    def _customers_move(self) -> None:
-        """Yearly turnover: leavers are replaced in place by newcomers (after last week's sales played out)."""
-        self.market_counts["newcomers"] = kernels.customers_move(self._state, self.rng, self.week, self._scale())
-
     def _customers_seek(self) -> None:
-        """Customers with a new need go by themselves to a seller they already trust [000]."""
-        if len(self._new_needs) == 0:
-            return
-        c, s, sold_c, sold_s, sold_fit = kernels.customers_seek(self._new_needs, self._state, self.rng,
-                                                                self.week, self._scale())
+        """Turnover first, then customers with a new need go by themselves to a seller they trust [000].
+
+        Leavers are replaced in place by newcomers after last week's sales played out. One compiled call does both (:func:`sim.model.kernels.customers_seek` runs the turnover rule
+        :func:`sim.model.kernels.population.move` first).
+        """
+        c, s, sold_c, sold_s, sold_fit, moved = kernels.customers_seek(self._new_needs, self._state, self.rng,
+                                                                       self.week, self._scale())
+        self.market_counts["newcomers"] = moved
         if len(sold_c):   # lifetime-value limit: loyal repeat buyers bought directly
             self._pending.append((sold_c, sold_s, sold_fit))
         self._queue_warm(c, s, Source.INBOUND)

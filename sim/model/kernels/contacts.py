@@ -16,6 +16,7 @@ import numpy as np
 from numba import njit
 
 from .budget import book, next_stamp, spend, within_budget
+from .population import move
 from .sales import accept, fit_of, sell_one
 from .state import REPEAT
 from .trust import contact, contact_cost, effective_trust, set_trust, trust_of, willingness
@@ -25,7 +26,10 @@ __all__ = ["customers_seek", "serve_warm_leads", "keep_in_touch", "cold_list", "
 
 @njit(cache=True)
 def customers_seek(new, kstate, rng, week, scale):
-    """Customers with a new need go by themselves to a seller they already trust.
+    """This week's movers first, then customers with a new need go by themselves to a trusted seller.
+
+    The turnover rule (:func:`~sim.model.kernels.population.move`) runs first, in the same
+    compiled call.
 
     A customer who comes by themselves approaches one seller: the seller comes to mind with
     probability proportional to the customer's willingness toward it (trust as seen, mind share),
@@ -34,10 +38,12 @@ def customers_seek(new, kstate, rng, week, scale):
     of sellers (splitting the same strategies over more sellers leaves it unchanged).
 
     Returns:
-        ``(customer, seller)`` of the inbound warm leads and ``(customer, seller, fit)`` of the
-        sales made directly to loyal repeat buyers (lifetime-value limit only).
+        ``(customer, seller)`` of the inbound warm leads, ``(customer, seller, fit)`` of the
+        sales made directly to loyal repeat buyers (lifetime-value limit only), and the number of
+        newcomers who replaced a leaver this week.
     """
     st = kstate.state
+    moved = move(st, rng, week, scale)
     p = st.params[0]
     tr, cu, se = st.trust, st.customers, st.sellers   # arrays unpacked once: the loops read locals
     fit = cu.fit
@@ -87,7 +93,7 @@ def customers_seek(new, kstate, rng, week, scale):
         if rng.random() < will[pick]:   # and whether the customer goes to it
             wc[nw], ws[nw] = c, pick
             nw += 1
-    return wc[:nw], ws[:nw], sc[:nsold], sv[:nsold], sf[:nsold]
+    return wc[:nw], ws[:nw], sc[:nsold], sv[:nsold], sf[:nsold], moved
 
 
 @njit(cache=True)
@@ -168,18 +174,27 @@ def keep_in_touch(kstate, rng, week, scale):
     n = len(last_seller)
     aw = p.attention_weeks
     due = np.empty(n, dtype=np.int64)
+    n_due = np.zeros(ns, dtype=np.int64)
     m = 0
     for c in range(n):
         s = last_seller[c]
-        if s >= 0 and week - last_contact[c, s] >= aw:
+        if s >= 0 and cap[s] > 0 and week - last_contact[c, s] >= aw:
             due[m] = c
+            n_due[s] += 1
             m += 1
     if m == 0:
         return empty, empty
+    target = 0
+    for s in range(ns):
+        target += min(cap[s], n_due[s])
     taken = np.zeros(ns, dtype=np.int64)
-    tc = np.empty(m, dtype=np.int64)
+    tc = np.empty(target, dtype=np.int64)
     nt = 0
-    for q in rng.permutation(m):
+    for q in range(m):   # due customers in random order (partial Fisher-Yates) until every seller's time is used
+        if nt == target:
+            break
+        j = q + rng.integers(0, m - q)
+        due[q], due[j] = due[j], due[q]
         c = due[q]
         s = last_seller[c]
         if taken[s] < cap[s]:
@@ -209,12 +224,6 @@ def keep_in_touch(kstate, rng, week, scale):
 
 
 @njit(cache=True)
-def _fresh(c, s, last_seller, last_contact, week, window):
-    """May seller ``s`` cold-call customer ``c``: not its own customer, not contacted within ``window`` weeks."""
-    return last_seller[c] != s and week - last_contact[c, s] >= window
-
-
-@njit(cache=True)
 def cold_list(n, st, rng, week):
     """Up to ``n[s]`` distinct random customers for each seller s, none of them its own customers.
 
@@ -229,7 +238,8 @@ def cold_list(n, st, rng, week):
     p = st.params[0]
     last_seller = st.customers.last_seller
     last_contact = st.customers.last_contact
-    window = p.attention_weeks if p.contact_records != 0.0 else 0.0
+    window = np.int64(p.attention_weeks) if p.contact_records != 0.0 else np.int64(0)
+    oldest = week - window   # fresh: not contacted after week - window, and not one's own customer
     mark = st.scratch.mark
     ns = len(n)
     N = len(last_seller)
@@ -251,7 +261,7 @@ def cold_list(n, st, rng, week):
                 if mark[c] == stamp:
                     continue
                 mark[c] = stamp
-                if not _fresh(c, s, last_seller, last_contact, week, window):
+                if last_seller[c] == s or last_contact[c, s] > oldest:
                     continue
                 oc[e], os_[e] = c, s
                 e += 1
@@ -264,7 +274,7 @@ def cold_list(n, st, rng, week):
             others = np.empty(N, dtype=np.int64)
         k = 0
         for c in range(N):   # the rest without replacement among the fresh customers not drawn yet
-            if mark[c] != stamp and _fresh(c, s, last_seller, last_contact, week, window):
+            if mark[c] != stamp and last_seller[c] != s and last_contact[c, s] <= oldest:
                 others[k] = c
                 k += 1
         take = min(n[s] - got, k)

@@ -74,7 +74,7 @@ def with_pressure(w, pressure, lift):
     return w + lift * pressure * (1.0 - w)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def contact_minutes(p, k):
     """Length of one conversation: the seller's minutes plus the listening genuine interest takes.
 
@@ -84,13 +84,13 @@ def contact_minutes(p, k):
     return k.minutes_per_contact * (1.0 + p.listening_share * k.genuine_interest)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def contact_cost(p, k):
     """Minutes one contact takes from the week: the conversation plus the log entry (``log_minutes x keeps_log``)."""
     return contact_minutes(p, k) + p.log_minutes * k.keeps_log
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def contact_gain(t, logged, p, k):
     """Trust gained in one contact by a genuinely interested seller (more with a customer log).
 
