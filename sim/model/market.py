@@ -186,7 +186,8 @@ class Market(mesa.Model):
     def _customers_seek(self) -> None:
         """Turnover first, then customers with a new need go by themselves to a seller they trust [000].
 
-        Leavers are replaced in place by newcomers after last week's sales played out. One compiled call does both (:func:`sim.model.kernels.customers_seek` runs the turnover rule
+        Leavers are replaced in place by newcomers after last week's sales played out. One compiled
+        call does both (:func:`sim.model.kernels.customers_seek` runs the turnover rule
         :func:`sim.model.kernels.population.move` first).
         """
         c, s, sold_c, sold_s, sold_fit, moved = kernels.customers_seek(self._new_needs, self._state, self.rng,
