@@ -57,12 +57,11 @@ _drop_stale_cache()
 
 from .after_sales import after_sales  # noqa: E402
 from .contacts import customers_seek, keep_in_touch, prospect, serve_warm_leads  # noqa: E402
-from .population import customers_move  # noqa: E402
 from .presentations import hold_presentations  # noqa: E402
 from .sales import fits, next_needs, sell  # noqa: E402
 from .state import COUNTER_DTYPE, NEVER, KernelState, State, build_state  # noqa: E402
 from .trust import effective_trust, willingness  # noqa: E402
 
 __all__ = ["KernelState", "State", "build_state", "COUNTER_DTYPE", "NEVER", "after_sales", "customers_seek",
-           "serve_warm_leads", "keep_in_touch", "customers_move", "prospect", "hold_presentations", "sell", "fits",
+           "serve_warm_leads", "keep_in_touch", "prospect", "hold_presentations", "sell", "fits",
            "next_needs", "willingness", "effective_trust"]

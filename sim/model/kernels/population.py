@@ -1,6 +1,7 @@
 """Customers moving in and out: a yearly turnover replaces leavers with newcomers in their place.
 
-Owns: :func:`customers_move`, the weekly turnover phase. Each week every customer leaves with the
+Owns: :func:`move`, the weekly turnover rule (run at the start of
+:func:`sim.model.kernels.contacts.customers_seek`, one compiled call a week). Each week every customer leaves with the
 weekly hazard implied by ``market.turnover_per_year``; a newcomer takes the leaver's place (the
 same row, so the same friends in the network) and is drawn from the same distributions as the
 first customers: skepticism (Beta), reads reviews or not, trust toward each seller at the new
@@ -19,7 +20,7 @@ from numba import njit
 from .state import NEVER, NO_CONTACT
 from .trust import TRUST_MAX, TRUST_MIN
 
-__all__ = ["customers_move", "move", "weekly_hazard"]
+__all__ = ["move", "weekly_hazard"]
 
 
 @njit(cache=True)
@@ -29,18 +30,8 @@ def weekly_hazard(per_year):
 
 
 @njit(cache=True)
-def customers_move(kstate, rng, week, scale):
-    """This week's leavers, each replaced in place by a newcomer; returns the number of newcomers.
-
-    The phase entry point; the market runs :func:`move` at the start of
-    :func:`sim.model.kernels.contacts.customers_seek` instead (one compiled call fewer a week).
-    """
-    return move(kstate.state, rng, week, scale)
-
-
-@njit(cache=True)
 def move(st, rng, week, scale):
-    """The turnover rule on the state itself (see :func:`customers_move`)."""
+    """This week's leavers, each replaced in place by a newcomer; returns the number of newcomers."""
     p = st.params[0]
     if p.turnover_per_year <= 0.0:
         return 0
