@@ -21,6 +21,12 @@ def market(customers: int = 200, **updates) -> sim.Market:
     return model
 
 
+def call_minutes(model: sim.Market) -> np.ndarray:
+    """Minutes one contact takes from each seller's week (conversation, listening, log entry)."""
+    st = model._state
+    return np.array([kernels.trust.contact_cost(st.params[0], st.sellers.knobs[s]) for s in range(model.n_sellers)])
+
+
 def test_warm_leads_one_seller_per_customer_and_only_those_in_the_market() -> None:
     model = market()
     pop = model.customers
@@ -63,8 +69,7 @@ def test_keep_in_touch_contacts_own_customers_within_customer_time() -> None:
     touched = np.argwhere(pop.last_contact != last)
     for c, s in touched:
         assert pop.last_seller[c] == s and last[c, s] <= model.week - model.market.attention_weeks
-    mpc = model.strat.minutes_per_contact
-    assert np.all(model.counters["keep_in_touch"] <= np.floor(50.0 / mpc))
+    assert np.all(model.counters["keep_in_touch"] <= np.floor(50.0 / call_minutes(model)))
     assert np.all(pop.last_seller[bc] == bs) and np.all(pop.in_market[bc])
 
 
@@ -72,7 +77,7 @@ def test_keep_in_touch_contacts_own_customers_within_customer_time() -> None:
 def test_cold_list_distinct_and_never_own_customers(customers: int) -> None:
     model = market(customers=customers)
     n = np.array([5, 40, 0, 12], dtype=np.int64)
-    c, s = kernels.contacts.cold_list(n, model._state.state, model.rng)
+    c, s = kernels.contacts.cold_list(n, model._state.state, model.rng, model.week)
     for seller in range(4):
         mine = c[s == seller]
         assert len(mine) == len(set(mine.tolist())) <= n[seller]
@@ -93,8 +98,8 @@ def test_prospecting_books_each_customer_once_and_spends_call_time() -> None:
     assert len(bc) == len(set(bc.tolist()))
     calls = model.counters["leads"]
     booked = np.bincount(bs, minlength=model.n_sellers) * model.market.presentation_minutes
-    np.testing.assert_allclose(left - model._left, calls * model.strat.minutes_per_contact + booked)
-    assert np.all(calls * model.strat.minutes_per_contact <= left + 1e-9)
+    np.testing.assert_allclose(left - model._left, calls * call_minutes(model) + booked)
+    assert np.all(calls * call_minutes(model) <= left + 1e-9)
     assert np.all(model.counters["prospects"] <= calls)
 
 
@@ -105,7 +110,44 @@ def test_customers_seek_a_trusted_seller_and_loyal_buyers_buy_directly() -> None
     pop.in_market[new] = True
     pop.fit[new] = np.nan
     loyal = new[pop.last_seller[new] >= 0]
-    wc, _, sc, sv, _ = kernels.customers_seek(new, model._state, model.rng, model.week, pop.trust.scale)
+    wc, _, sc, sv, _, _ = kernels.customers_seek(new, model._state, model.rng, model.week, pop.trust.scale)
     assert set(sc.tolist()) == set(loyal.tolist())
     assert not set(wc.tolist()) & set(loyal.tolist())
     assert np.all(pop.last_seller[sc] == sv) and not pop.in_market[sc].any()
+
+
+@pytest.mark.parametrize("customers", [30, 2000])
+def test_cold_list_skips_everyone_contacted_within_the_attention_window(customers: int) -> None:
+    model = market(customers=customers)
+    pop, week, window = model.customers, model.week, model.market.attention_weeks
+    rng = np.random.default_rng(1)
+    pop.last_contact[:] = week - rng.integers(0, 2 * window, size=pop.last_contact.shape)
+    n = np.array([5, 40, 0, 12], dtype=np.int64)
+    c, s = kernels.contacts.cold_list(n, model._state.state, model.rng, week)
+    assert len(c) > 0
+    assert np.all(week - pop.last_contact[c, s] >= window)
+    assert len(set(zip(c.tolist(), s.tolist(), strict=True))) == len(c)
+
+
+def test_cold_list_without_contact_records_may_repitch() -> None:
+    model = market(customers=2000, **{"market.contact_records": False})
+    model.customers.last_contact[:] = model.week - 1     # everybody contacted last week
+    c, _ = kernels.contacts.cold_list(np.array([50, 0, 0, 0], dtype=np.int64), model._state.state, model.rng,
+                                      model.week)
+    assert len(c) == 50
+
+
+def test_a_seller_out_of_fresh_names_leaves_its_prospecting_time_unused() -> None:
+    model = market(customers=200)
+    pop = model.customers
+    model.customers.last_contact[:] = model.week - 1     # all contacted last week, except ten for seller 0
+    fresh = np.arange(10)
+    pop.last_contact[fresh, 0] = -1000
+    pop.last_seller[fresh] = -1
+    left = model._left.copy()
+    kernels.prospect(model._state, model.rng, model.week, pop.trust.scale)
+    calls = model.counters["leads"]
+    assert calls[0] == 10 and np.all(calls[1:] == 0)
+    booked = (model._busy == model.week).sum() * model.market.presentation_minutes
+    assert left[0] - model._left[0] <= 10 * call_minutes(model)[0] + booked + 1e-9
+    np.testing.assert_allclose(model._left[1:], left[1:])

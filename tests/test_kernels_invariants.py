@@ -4,7 +4,8 @@ Every week, for every seller: sales split exactly into their sources; the funnel
 prospects >= presentations >= sales, except the loyal direct sales of the lifetime-value limit);
 last week's sales are this week's experiences (Bass diffusion's sales, made before the
 after-sales phase, the same week); hand-offs made equal hand-offs received; returns are
-repeat sales; each customer buys at most once; the books hold exactly the customers who bought.
+repeat sales; each customer buys at most once; the books hold exactly the customers who bought
+(leavers leave the books, newcomers arrive with none).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pytest
 import sim
 from sim.config import validate_config
 
-SOURCES = ("sales_new", "sales_repeat", "sales_referral", "sales_inbound")
+SOURCES = ("sales_new", "sales_repeat", "sales_referral", "sales_inbound", "sales_handoff")
 
 CASES = {
     "baseline": {},
@@ -45,9 +46,13 @@ def weeks(request: pytest.FixtureRequest) -> tuple[str, sim.Market, list[dict[st
     out = []
     for _ in range(model.config.weeks):
         bought_before = model.customers.purchases.copy()
+        skepticism_before = model.customers.skepticism.copy()
         model.step()
         week = {name: model.counters[name].copy() for name in model.counters.values}
-        week["bought"] = model.customers.purchases - bought_before
+        moved = model.customers.skepticism != skepticism_before   # newcomers in a leaver's place (fresh draw)
+        week["moved"] = int(np.count_nonzero(moved))
+        week["newcomers"] = model.market_counts["newcomers"]
+        week["bought"] = model.customers.purchases - np.where(moved, 0, bought_before)
         week["book"] = model.book.copy()
         week["customers_with_a_seller"] = int(np.count_nonzero(model.customers.last_seller >= 0))
         out.append(week)
@@ -97,8 +102,10 @@ def test_returns_are_repeat_sales_and_switches_are_counted_once(weeks) -> None:
 
 
 def test_one_sale_per_customer_per_week_and_books_balance(weeks) -> None:
-    _, _, ws = weeks
+    case, _, ws = weeks
     for w in ws:
+        assert w["moved"] == w["newcomers"]
         assert w["bought"].max() <= 1
         assert w["bought"].sum() == w["sales"].sum()
         assert w["book"].sum() == w["customers_with_a_seller"]
+    assert sum(w["newcomers"] for w in ws) > 0   # the default yearly turnover

@@ -43,11 +43,13 @@ def test_a_sale_meets_the_need_moves_the_book_and_counts_its_source() -> None:
     kernels.sell(one(5), one(1), one(int(Source.NEW)), model._state, model.rng, 3)
     assert not pop.in_market[5] and pop.last_seller[5] == 1 and pop.purchases_with[5, 1] == 1
     assert model.book.tolist() == [0, 1, 0, 0] and cnt["sales_new"][1] == 1
-    kernels.sell(one(5), one(2), one(int(Source.HANDOFF)), model._state, model.rng, 9)     # a hand-off: referral
-    assert model.book.tolist() == [0, 0, 1, 0] and cnt["defections"][1] == 1 and cnt["sales_referral"][2] == 1
+    kernels.sell(one(5), one(2), one(int(Source.HANDOFF)), model._state, model.rng, 9)     # a hand-off: its own source
+    assert model.book.tolist() == [0, 0, 1, 0] and cnt["defections"][1] == 1 and cnt["sales_handoff"][2] == 1
+    assert cnt["sales_referral"].sum() == 0
     kernels.sell(one(5), one(2), one(int(Source.NEW)), model._state, model.rng, 20)        # bought here before: repeat
     assert cnt["returns"][2] == 1 and cnt["sales_repeat"][2] == 1 and pop.purchases[5] == 3
-    sources = cnt["sales_new"] + cnt["sales_repeat"] + cnt["sales_referral"] + cnt["sales_inbound"]
+    sources = (cnt["sales_new"] + cnt["sales_repeat"] + cnt["sales_referral"] + cnt["sales_inbound"]
+               + cnt["sales_handoff"])
     np.testing.assert_array_equal(cnt["sales"], sources)
     assert pop.next_need[5] > 20
 

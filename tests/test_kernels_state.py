@@ -70,7 +70,7 @@ def _distinct_market() -> MarketConfig:
 def test_market_params_route_every_field_by_name() -> None:
     m = _distinct_market()
     p = state.market_params(m)
-    assert p.dtype.names == state.MARKET_FIELDS
+    assert p.dtype.names == state.MARKET_FIELDS + tuple(state.DERIVED)
     for name in state.MARKET_FIELDS:
         assert p[0][name] == float(getattr(m, name)), name
     assert p[0]["reviews"] == 0.0 and p[0]["recurring_needs"] == 1.0

@@ -99,3 +99,39 @@ def test_trust_stays_in_unit_interval_under_extreme_settings(updates: dict) -> N
         model.step()
         trust = model.customers.trust.full()
         assert trust.min() >= 0.0 and trust.max() <= 1.0
+
+
+# ------------------------------------------------------------------ knob costs
+def knob_record(**knobs: float) -> np.ndarray:
+    from sim.model.kernels import state
+    rec = np.zeros(1, dtype=state.KNOBS_DTYPE)
+    base = sim.Strategy(**knobs)
+    for name in state.KNOB_FIELDS:
+        rec[name] = getattr(base, name)
+    return rec[0]
+
+
+def params(**updates) -> np.ndarray:
+    from sim.model.kernels import state
+    return state.market_params(sim.MarketConfig(**updates))[0]
+
+
+def test_genuine_interest_takes_listening_time_and_a_log_takes_admin_time() -> None:
+    p = params(listening_share=0.6, log_minutes=2.0)
+    plain = knob_record(minutes_per_contact=10.0, genuine_interest=0.0, keeps_log=0.0)
+    listening = knob_record(minutes_per_contact=10.0, genuine_interest=1.0, keeps_log=0.0)
+    logging = knob_record(minutes_per_contact=10.0, genuine_interest=0.0, keeps_log=1.0)
+    assert kt.contact_minutes(p, plain) == 10.0 == kt.contact_cost(p, plain)
+    assert kt.contact_minutes(p, listening) == pytest.approx(16.0) == kt.contact_cost(p, listening)
+    assert kt.contact_cost(p, logging) == pytest.approx(12.0) and kt.contact_minutes(p, logging) == 10.0
+
+
+def test_trust_gain_is_concave_in_contact_minutes() -> None:
+    p = params(trust_gain_per_minute=0.001, contact_saturation_minutes=15.0, listening_share=0.0)
+    minutes = np.array([1.0, 5.0, 10.0, 20.0, 40.0, 120.0])
+    gains = np.array([kt.contact_gain(0.0, False, p, knob_record(minutes_per_contact=m, genuine_interest=1.0))
+                      for m in minutes])
+    assert np.all(np.diff(gains) > 0)                      # longer contacts still gain more ...
+    assert np.all(np.diff(gains / minutes) < 0)            # ... but less per minute
+    assert gains[0] == pytest.approx(0.001, rel=0.05)      # the first minute gains trust_gain_per_minute
+    assert gains[-1] < 0.001 * 15.0                        # never more than trust_gain_per_minute x tau

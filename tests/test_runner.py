@@ -238,7 +238,10 @@ def test_summary_consistent_with_timeseries() -> None:
         assert st_["referrals_total"] == pytest.approx(sub["referrals_received"].sum() / n)
         assert st_["revenue_discounted"] <= st_["revenue_total"] + 1e-9
     total_share = sum(s["strategies"][n]["market_share"] for n in ("numbers_game", "relationship"))
-    assert total_share == pytest.approx(1.0)
+    assert total_share + s["outside_share"] == pytest.approx(1.0)      # the whole market
+    assert sum(s["strategies"][n]["share_of_modelled_sales"] for n in ("numbers_game", "relationship")) == \
+        pytest.approx(1.0)
+    assert s["needs_outside"] == df.groupby("week")["market_needs_outside"].first().sum()
     a, b = s["strategies"]["numbers_game"], s["strategies"]["relationship"]
     if a["revenue_total"]:
         assert s["revenue_ratio"] == pytest.approx(b["revenue_total"] / a["revenue_total"])

@@ -19,10 +19,13 @@ import numpy as np
 from ..config import MarketConfig
 from .network import Friendships
 
-__all__ = ["TrustLedger", "CustomerPopulation", "CustomerView", "NEVER"]
+__all__ = ["TrustLedger", "CustomerPopulation", "CustomerView", "NEVER", "NO_CONTACT"]
 
 NEVER = np.iinfo(np.int32).max
 """Week number meaning 'no further need' (one-off purchases)."""
+
+NO_CONTACT = -10_000
+"""``last_contact`` week meaning 'never contacted' (far enough back for any attention window)."""
 
 
 class TrustLedger:
@@ -39,6 +42,7 @@ class TrustLedger:
             :attr:`scale`; written in place by the compiled phases, never rebound.
         column_sums: float64 (seller,), sums of ``deviation`` over customers, kept up to date on
             every write; never rebound.
+        base_sum: float64 (1,), sum of ``base`` (newcomers change a customer's base); never rebound.
     """
 
     def __init__(self, base: np.ndarray, initial: np.ndarray, decay: float) -> None:
@@ -48,7 +52,7 @@ class TrustLedger:
         self._scale = 1.0
         self._decay = float(decay)
         self.column_sums = self._dev.sum(axis=0, dtype=np.float64)
-        self._base_mean = float(self.base.mean(dtype=np.float64))
+        self.base_sum = np.array([self.base.sum(dtype=np.float64)])
         self.n, self.n_sellers = self._dev.shape
 
     def decay_one_week(self) -> None:
@@ -70,7 +74,7 @@ class TrustLedger:
 
     def mean_by_seller(self) -> np.ndarray:
         """Mean trust toward each seller over all customers (mind share)."""
-        return self._base_mean + self._scale * self.column_sums / self.n
+        return (self.base_sum[0] + self._scale * self.column_sums) / self.n
 
     def full(self) -> np.ndarray:
         """The whole (customers x sellers) trust matrix (a copy)."""
@@ -117,7 +121,7 @@ class CustomerPopulation:
         self.next_need = (1 + rng.geometric(1.0 / m.purchase_cycle_weeks, n)).astype(np.int64)
         self.next_need = np.minimum(self.next_need, NEVER).astype(np.int32)
         self.fit = np.full((n, n_sellers), np.nan, dtype=np.float32)
-        self.last_contact = np.full((n, n_sellers), -10_000, dtype=np.int32)
+        self.last_contact = np.full((n, n_sellers), NO_CONTACT, dtype=np.int32)
         self.purchases_with = np.zeros((n, n_sellers), dtype=np.int32)
         self.last_seller = np.full(n, -1, dtype=np.int16)
         self.purchases = np.zeros(n, dtype=np.int32)

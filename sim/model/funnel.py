@@ -14,7 +14,7 @@ from enum import IntEnum
 
 import numpy as np
 
-__all__ = ["Stage", "Source", "WEEKLY_COUNTERS", "COUNTER_DTYPE", "WeeklyCounters"]
+__all__ = ["Stage", "Source", "WEEKLY_COUNTERS", "MARKET_COUNTERS", "COUNTER_DTYPE", "WeeklyCounters"]
 
 
 class Stage(IntEnum):
@@ -31,20 +31,26 @@ class Source(IntEnum):
 
     NEW = 0        # cold lead, a first-time customer
     REPEAT = 1     # a customer who bought from this seller before
-    REFERRAL = 2   # sent by a friend (or by another seller who declined a poor fit)
+    REFERRAL = 2   # sent by a friend who bought from the seller
     INBOUND = 3    # came by themselves because they already trusted the seller
-    HANDOFF = 4    # sent over by a competitor who declined a poor fit (counted with referrals in sales)
+    HANDOFF = 4    # sent over by a competitor who declined a poor fit (its own source, never a referral)
 
 
 WEEKLY_COUNTERS: tuple[str, ...] = (
     "leads", "prospects", "presentations", "sales",
-    "sales_new", "sales_repeat", "sales_referral", "sales_inbound",
+    "sales_new", "sales_repeat", "sales_referral", "sales_inbound", "sales_handoff",
     "referrals_received", "handoffs_made", "handoffs_received", "declined_poor_fit", "turned_away",
     "follow_ups", "keep_in_touch", "service_failures", "failures_fixed",
     "reviews_new", "minutes_used", "returns", "defections",
     "experiences", "satisfaction_sum",
 )
 """Per-seller counts reset every week (column names in the weekly table)."""
+
+
+MARKET_COUNTERS: tuple[str, ...] = ("needs_outside", "newcomers")
+"""Market-wide counts of the week (not per seller): needs resolved by the outside option (other
+vendors, doing without) and newcomers who replaced leaving customers. Reported as the series
+``market_<name>``, the same value on every seller's row of the week."""
 
 
 COUNTER_DTYPE = np.dtype([(name, np.float64) for name in WEEKLY_COUNTERS], align=True)

@@ -25,7 +25,7 @@ import numpy as np
 from ..config import Config, load_scenario
 from . import kernels
 from .customers import NEVER, CustomerPopulation, CustomerView
-from .funnel import Source, WeeklyCounters
+from .funnel import MARKET_COUNTERS, Source, WeeklyCounters
 from .metrics import Recorder
 from .network import build_network
 from .reviews import ReviewBoard
@@ -69,6 +69,7 @@ class Market(mesa.Model):
         self.customers = CustomerPopulation(m, self.n_sellers, friends, self.rng)
         self.reviews = ReviewBoard(self.n_sellers, m)
         self.counters = WeeklyCounters(self.n_sellers)
+        self.market_counts: dict[str, int] = dict.fromkeys(MARKET_COUNTERS, 0)   # this week's, market-wide
         self.recorder = Recorder(config.weeks, self.n_sellers)
         self.book = np.zeros(self.n_sellers, dtype=np.int64)
         self._debt = np.zeros(self.n_sellers)
@@ -113,6 +114,7 @@ class Market(mesa.Model):
         self.week += 1
         self.customers.trust.decay_one_week()
         self.counters.reset()
+        self.market_counts = dict.fromkeys(MARKET_COUNTERS, 0)
         budget = self.market.hours_per_week * 60.0 - self._debt
         self._budget = budget
         self._left[:] = budget
@@ -128,9 +130,10 @@ class Market(mesa.Model):
         self._new_needs = new
 
     def _expire_needs(self) -> None:
-        """Needs nobody served within the customer's patience are met outside this market."""
+        """Needs nobody served within the customer's patience go to the outside option (counted)."""
         pop = self.customers
         stale = np.flatnonzero(pop.in_market & (pop.need_since <= self.week - self.market.need_patience_weeks))
+        self.market_counts["needs_outside"] = len(stale)
         pop.in_market[stale] = False
         pop.next_need[stale] = kernels.next_needs(len(stale), self._state, self.rng, self.week)
 
@@ -181,11 +184,15 @@ class Market(mesa.Model):
         self._queue_warm(friend, seller, Source.REFERRAL)
 
     def _customers_seek(self) -> None:
-        """Customers with a new need go by themselves to a seller they already trust [000]."""
-        if len(self._new_needs) == 0:
-            return
-        c, s, sold_c, sold_s, sold_fit = kernels.customers_seek(self._new_needs, self._state, self.rng,
-                                                                self.week, self._scale())
+        """Turnover first, then customers with a new need go by themselves to a seller they trust [000].
+
+        Leavers are replaced in place by newcomers after last week's sales played out. One compiled
+        call does both (:func:`sim.model.kernels.customers_seek` runs the turnover rule
+        :func:`sim.model.kernels.population.move` first).
+        """
+        c, s, sold_c, sold_s, sold_fit, moved = kernels.customers_seek(self._new_needs, self._state, self.rng,
+                                                                       self.week, self._scale())
+        self.market_counts["newcomers"] = moved
         if len(sold_c):   # lifetime-value limit: loyal repeat buyers bought directly
             self._pending.append((sold_c, sold_s, sold_fit))
         self._queue_warm(c, s, Source.INBOUND)

@@ -14,20 +14,24 @@ import numpy as np
 import pandas as pd
 
 from .comparison import compared_pair, log_revenue_ratio, one_run_leader
-from .funnel import WEEKLY_COUNTERS
+from .funnel import MARKET_COUNTERS, WEEKLY_COUNTERS
 
 if TYPE_CHECKING:
     from .market import Market
 
-__all__ = ["Recorder", "SERIES", "summarize", "crossover_week", "strategy_curves", "FUNNEL_STAGES"]
+__all__ = ["Recorder", "SERIES", "summarize", "crossover_week", "strategy_curves", "FUNNEL_STAGES", "SALE_SOURCES"]
 
 STATE_SERIES: tuple[str, ...] = (
     "revenue", "mean_trust", "reviews_count", "mean_rating", "customers_retained",
     "hours_used", "market_share", "satisfaction",
 )
+MARKET_SERIES: tuple[str, ...] = tuple(f"market_{name}" for name in MARKET_COUNTERS)
+"""Market-wide weekly counts (the same value on every seller's row of a week)."""
 SERIES: tuple[str, ...] = STATE_SERIES + tuple(
-    c for c in WEEKLY_COUNTERS if c not in ("experiences", "satisfaction_sum"))
+    c for c in WEEKLY_COUNTERS if c not in ("experiences", "satisfaction_sum")) + MARKET_SERIES
 FUNNEL_STAGES: tuple[str, ...] = ("leads", "prospects", "presentations", "sales")
+SALE_SOURCES: tuple[str, ...] = ("new", "repeat", "referral", "inbound", "handoff")
+"""Where sales come from (``sales_<source>`` series); they add up to ``sales``."""
 
 
 class Recorder:
@@ -36,6 +40,7 @@ class Recorder:
     def __init__(self, weeks: int, n_sellers: int) -> None:
         names = set(STATE_SERIES) | set(WEEKLY_COUNTERS)
         self.data = {name: np.zeros((weeks, n_sellers)) for name in names}
+        self.market = {name: np.zeros(weeks) for name in MARKET_COUNTERS}
         self.weeks_recorded = 0
         self._cum: dict[str, np.ndarray] = {}
         self.running = {name: np.zeros(n_sellers) for name in ("revenue", "sales", "referrals_received")}
@@ -55,7 +60,10 @@ class Recorder:
         d["mean_rating"][w] = model.reviews.mean_rating
         d["customers_retained"][w] = model.book
         d["hours_used"][w] = cnt["minutes_used"] / 60.0
-        d["market_share"][w] = sales / total if total > 0 else 0.0
+        for name, value in model.market_counts.items():
+            self.market[name][w] = value
+        resolved = total + model.market_counts["needs_outside"]   # the whole market: sellers + outside option
+        d["market_share"][w] = sales / resolved if resolved > 0 else 0.0
         with np.errstate(invalid="ignore", divide="ignore"):
             d["satisfaction"][w] = np.where(cnt["experiences"] > 0,
                                             cnt["satisfaction_sum"] / np.maximum(cnt["experiences"], 1), np.nan)
@@ -81,7 +89,10 @@ class Recorder:
             "strategy": np.tile([x.strategy_name for x in model.sellers], w),
         }
         for name in SERIES:
-            cols[name] = self.data[name][:w].reshape(-1)
+            if name in MARKET_SERIES:
+                cols[name] = np.repeat(self.market[name.removeprefix("market_")][:w], s)
+            else:
+                cols[name] = self.data[name][:w].reshape(-1)
         df = pd.DataFrame(cols)
         df["seller"] = df["seller"].astype("category")
         df["strategy"] = df["strategy"].astype("category")
@@ -134,12 +145,16 @@ def summarize(df: pd.DataFrame, market_price: float, order: list[str]) -> dict[s
     """
     weeks = int(df["week"].max())
     last = df[df["week"] == weeks]
+    all_sales = float(df["sales"].sum())
+    weekly = df.groupby("week", sort=True)
+    outside = float(weekly["market_needs_outside"].first().sum()) if "market_needs_outside" in df else 0.0
+    resolved = all_sales + outside   # every need resolved: by a modelled seller or by the outside option
     strategies: dict[str, Any] = {}
     for name in order:
         sub_last = last[last["strategy"] == name]
         sales = _per_seller(df, name, "sales")
         repeat_or_referred = {src: _per_seller(df, name, f"sales_{src}")
-                              for src in ("new", "repeat", "referral", "inbound")}
+                              for src in SALE_SOURCES}
         first_time = sales - repeat_or_referred["repeat"]
         revenue = _per_seller(df, name, "revenue")
         hours = _per_seller(df, name, "hours_used")
@@ -166,12 +181,16 @@ def summarize(df: pd.DataFrame, market_price: float, order: list[str]) -> dict[s
             "mean_trust_final": float(sub_last["mean_trust"].mean()),
             "customers_retained_final": float(sub_last["customers_retained"].mean()),
             "loyalty": returns / (returns + defections) if returns + defections else None,
-            "market_share": float(df[df["strategy"] == name]["sales"].sum() / max(df["sales"].sum(), 1)),
+            "market_share": float(df[df["strategy"] == name]["sales"].sum() / resolved) if resolved else 0.0,
+            "share_of_modelled_sales": float(df[df["strategy"] == name]["sales"].sum() / max(all_sales, 1)),
             "hours_used": hours,
             "revenue_per_hour": revenue / hours if hours else 0.0,
             "customer_lifetime_value": revenue / first_time if first_time else None,
         }
-    out: dict[str, Any] = {"weeks": weeks, "price": market_price, "strategies": strategies}
+    out: dict[str, Any] = {"weeks": weeks, "price": market_price, "strategies": strategies,
+                           "needs_outside": outside, "outside_share": outside / resolved if resolved else None,
+                           "newcomers": (float(weekly["market_newcomers"].first().sum())
+                                         if "market_newcomers" in df else 0.0)}
     pair = compared_pair(order)
     if pair is not None:   # every ratio is by name (sim.model.comparison): relationship over numbers_game
         cha, inc = pair

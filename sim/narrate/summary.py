@@ -20,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from ..config import WEEKS_PER_YEAR
+
+SALE_SOURCES = ("new", "repeat", "referral", "inbound", "handoff")
+"""Where sales come from, in the order the tables show them (as :data:`sim.model.metrics.SALE_SOURCES`)."""
 from .comparison import Comparison, compare, compared_pair, compares_text, estimate, ratio_text
 from .formats import (
     Card,
@@ -200,20 +203,20 @@ def why_lines(runs: list[dict[str, Any]], names: list[str]) -> list[str]:
     """A table per strategy: sales, their sources, loyalty, rating and trust at the end."""
     n = len(runs)
     head = "Why — per seller over the whole horizon" + (f", means of {n} runs" if n > 1 else "") + ":"
-    cols = ("sales", "new", "repeat", "referral", "inbound", "loyalty", "rating (reviews)", "trust at end")
+    cols = ("sales", *SALE_SOURCES, "loyalty", "rating (reviews)", "trust at end")
     width = max(len(s) for s in names) + 2
     rows, main_sources = [], []
     for s in names:
         sales = _mean([_strat(r, s, "funnel", "sales") for r in runs]) or 0.0
         src = {k: _mean([_strat(r, s, "sales_by_source", k) for r in runs]) or 0.0
-               for k in ("new", "repeat", "referral", "inbound")}
+               for k in SALE_SOURCES}
         total = sum(src.values()) or sales
         shares = {k: (v / total if total else None) for k, v in src.items()}
         rating = _mean([_strat(r, s, "mean_rating") for r in runs])
         reviews = _mean([_strat(r, s, "reviews_count") for r in runs])
         trust = _mean([_strat(r, s, "mean_trust_final") for r in runs])
         rows.append((
-            num(sales), *(pct(shares[k]) for k in ("new", "repeat", "referral", "inbound")),
+            num(sales), *(pct(shares[k]) for k in SALE_SOURCES),
             pct(_mean([_strat(r, s, "loyalty") for r in runs])),
             "none" if rating is None else f"{rating:.1f}/5 ({reviews or 0:,.0f})",
             "n/a" if trust is None else f"{trust:.2f}",

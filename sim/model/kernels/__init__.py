@@ -13,6 +13,7 @@ Modules, one per concern:
 * :mod:`.budget` -- spending minutes, which tasks fit, booking presentation time;
 * :mod:`.sales` -- fit, accepting a presentation, one sale, the next need's week;
 * :mod:`.after_sales` -- failures, follow-ups, recovery, satisfaction, reviews, word of mouth;
+* :mod:`.population` -- customers moving out and newcomers taking their place (turnover);
 * :mod:`.contacts` -- customers seeking, warm leads, keeping in touch, cold list, prospecting;
 * :mod:`.presentations` -- holding presentations, honest declines and hand-offs, the close.
 

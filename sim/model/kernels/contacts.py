@@ -16,25 +16,34 @@ import numpy as np
 from numba import njit
 
 from .budget import book, next_stamp, spend, within_budget
+from .population import move
 from .sales import accept, fit_of, sell_one
 from .state import REPEAT
-from .trust import contact, effective_trust, set_trust, trust_of, willingness
+from .trust import contact, contact_cost, effective_trust, set_trust, trust_of, willingness
 
 __all__ = ["customers_seek", "serve_warm_leads", "keep_in_touch", "cold_list", "prospect"]
 
 
 @njit(cache=True)
 def customers_seek(new, kstate, rng, week, scale):
-    """Customers with a new need go by themselves to a seller they already trust.
+    """This week's movers first, then customers with a new need go by themselves to a trusted seller.
 
-    A customer seeks a seller with probability equal to the highest willingness toward any seller
-    (trust as seen), and picks one in proportion to willingness.
+    The turnover rule (:func:`~sim.model.kernels.population.move`) runs first, in the same
+    compiled call.
+
+    A customer who comes by themselves approaches one seller: the seller comes to mind with
+    probability proportional to the customer's willingness toward it (trust as seen, mind share),
+    and the customer goes to that seller with that willingness. So the chance of going is the
+    willingness-weighted mean willingness, ``sum(W^2) / sum(W)``: it does not grow with the number
+    of sellers (splitting the same strategies over more sellers leaves it unchanged).
 
     Returns:
-        ``(customer, seller)`` of the inbound warm leads and ``(customer, seller, fit)`` of the
-        sales made directly to loyal repeat buyers (lifetime-value limit only).
+        ``(customer, seller)`` of the inbound warm leads, ``(customer, seller, fit)`` of the
+        sales made directly to loyal repeat buyers (lifetime-value limit only), and the number of
+        newcomers who replaced a leaver this week.
     """
     st = kstate.state
+    moved = move(st, rng, week, scale)
     p = st.params[0]
     tr, cu, se = st.trust, st.customers, st.sellers   # arrays unpacked once: the loops read locals
     fit = cu.fit
@@ -56,9 +65,9 @@ def customers_seek(new, kstate, rng, week, scale):
     loyal = p.repeat_probability >= 0.0
     for i in range(k):
         c = new[i]
+        if not in_market[c]:            # not those who already bought this week, nor newcomers in their place
+            continue
         if loyal:                       # lifetime-value limit: loyal repeat buyers
-            if not in_market[c]:        # not those who already bought this week
-                continue
             if last_seller[c] >= 0:
                 s = np.int64(last_seller[c])
                 f = fit_of(c, s, fit, p, rng)
@@ -66,7 +75,6 @@ def customers_seek(new, kstate, rng, week, scale):
                 sc[nsold], sv[nsold], sf[nsold] = c, s, f
                 nsold += 1
                 continue
-        top = 0.0
         total = 0.0
         for s in range(ns):
             t = effective_trust(trust_of(tr, scale, ns, c, s), reads_reviews[c], p.reviews, p.review_weight,
@@ -74,19 +82,18 @@ def customers_seek(new, kstate, rng, week, scale):
             w = willingness(t, p.trust_threshold, p.threshold_width)
             will[s] = w
             total += w
-            top = max(top, w)
-        if rng.random() < top:
-            u = rng.random() * total
-            acc = 0.0
-            pick = ns - 1
-            for s in range(ns):
-                acc += will[s]
-                if u < acc:
-                    pick = s
-                    break
+        u = rng.random() * total        # the one seller who comes to mind, in proportion to willingness
+        acc = 0.0
+        pick = ns - 1
+        for s in range(ns):
+            acc += will[s]
+            if u < acc:
+                pick = s
+                break
+        if rng.random() < will[pick]:   # and whether the customer goes to it
             wc[nw], ws[nw] = c, pick
             nw += 1
-    return wc[:nw], ws[:nw], sc[:nsold], sv[:nsold], sf[:nsold]
+    return wc[:nw], ws[:nw], sc[:nsold], sv[:nsold], sf[:nsold], moved
 
 
 @njit(cache=True)
@@ -161,24 +168,33 @@ def keep_in_touch(kstate, rng, week, scale):
     empty = np.zeros(0, dtype=np.int64)
     cap = np.zeros(ns, dtype=np.int64)
     for s in range(ns):
-        cap[s] = np.int64(np.floor(max(left_rel[s], 0.0) / knobs[s].minutes_per_contact))
+        cap[s] = np.int64(np.floor(max(left_rel[s], 0.0) / contact_cost(p, knobs[s])))
     if cap.sum() == 0:
         return empty, empty
     n = len(last_seller)
     aw = p.attention_weeks
     due = np.empty(n, dtype=np.int64)
+    n_due = np.zeros(ns, dtype=np.int64)
     m = 0
     for c in range(n):
         s = last_seller[c]
-        if s >= 0 and week - last_contact[c, s] >= aw:
+        if s >= 0 and cap[s] > 0 and week - last_contact[c, s] >= aw:
             due[m] = c
+            n_due[s] += 1
             m += 1
     if m == 0:
         return empty, empty
+    target = 0
+    for s in range(ns):
+        target += min(cap[s], n_due[s])
     taken = np.zeros(ns, dtype=np.int64)
-    tc = np.empty(m, dtype=np.int64)
+    tc = np.empty(target, dtype=np.int64)
     nt = 0
-    for q in rng.permutation(m):
+    for q in range(m):   # due customers in random order (partial Fisher-Yates) until every seller's time is used
+        if nt == target:
+            break
+        j = q + rng.integers(0, m - q)
+        due[q], due[j] = due[j], due[q]
         c = due[q]
         s = last_seller[c]
         if taken[s] < cap[s]:
@@ -187,7 +203,7 @@ def keep_in_touch(kstate, rng, week, scale):
             nt += 1
     spent = np.zeros(ns)
     for s in range(ns):
-        spent[s] = taken[s] * knobs[s].minutes_per_contact
+        spent[s] = taken[s] * contact_cost(p, knobs[s])
         cnt[s].keep_in_touch += taken[s]
     spend(spent, left, left_rel)
     bc = np.empty(nt, dtype=np.int64)
@@ -208,14 +224,22 @@ def keep_in_touch(kstate, rng, week, scale):
 
 
 @njit(cache=True)
-def cold_list(n, st, rng):
-    """``n[s]`` distinct random customers for each seller s, none of them its own customers.
+def cold_list(n, st, rng, week):
+    """Up to ``n[s]`` distinct random customers for each seller s, none of them its own customers.
 
-    Spare names replace dropped ones (own customers, repeats): up to ``n + n // 4 + 8`` random
-    draws per seller, the first ``n`` usable ones kept. In a market too small for the list
-    (``4 n > customers``) the seller samples without replacement among all others.
+    Every seller keeps contact records: with ``market.contact_records`` on, the list skips anyone
+    the seller contacted within ``attention_weeks`` (window 0 when off). A seller who runs out of
+    fresh names gets a shorter list; the rest of its prospecting time stays unused.
+
+    Random draws with rejection first (up to ``2 n + 16`` per seller); if they fall short, the rest
+    of the list is drawn without replacement from all remaining fresh customers (a scan), which
+    happens only when most of the market is not fresh for the seller (small or heavily called markets).
     """
+    p = st.params[0]
     last_seller = st.customers.last_seller
+    last_contact = st.customers.last_contact
+    window = np.int64(p.attention_weeks) if p.contact_records != 0.0 else np.int64(0)
+    oldest = week - window   # fresh: not contacted after week - window, and not one's own customer
     mark = st.scratch.mark
     ns = len(n)
     N = len(last_seller)
@@ -225,37 +249,40 @@ def cold_list(n, st, rng):
     oc = np.empty(total, dtype=np.int64)
     os_ = np.empty(total, dtype=np.int64)
     e = 0
+    others = np.empty(0, dtype=np.int64)
     for s in range(ns):
         if n[s] == 0:
             continue
-        if n[s] * 4 > N:   # small market: sample without replacement
-            others = np.empty(N, dtype=np.int64)
-            k = 0
-            for c in range(N):
-                if last_seller[c] != s:
-                    others[k] = c
-                    k += 1
-            take = min(n[s], k)
-            for i in range(take):   # partial Fisher-Yates
-                j = i + rng.integers(0, k - i)
-                others[i], others[j] = others[j], others[i]
-                oc[e], os_[e] = others[i], s
-                e += 1
-            continue
         stamp = next_stamp(st.scratch.stamp)
         got = 0
-        for _ in range(n[s] + n[s] // 4 + 8):
-            c = rng.integers(0, N)
-            if mark[c] == stamp:
-                continue
-            mark[c] = stamp
-            if last_seller[c] == s:
-                continue
-            oc[e], os_[e] = c, s
+        if n[s] * 4 <= N:
+            for _ in range(2 * n[s] + 16):
+                c = rng.integers(0, N)
+                if mark[c] == stamp:
+                    continue
+                mark[c] = stamp
+                if last_seller[c] == s or last_contact[c, s] > oldest:
+                    continue
+                oc[e], os_[e] = c, s
+                e += 1
+                got += 1
+                if got == n[s]:
+                    break
+        if got == n[s]:
+            continue
+        if len(others) == 0:
+            others = np.empty(N, dtype=np.int64)
+        k = 0
+        for c in range(N):   # the rest without replacement among the fresh customers not drawn yet
+            if mark[c] != stamp and last_seller[c] != s and last_contact[c, s] <= oldest:
+                others[k] = c
+                k += 1
+        take = min(n[s] - got, k)
+        for i in range(take):   # partial Fisher-Yates
+            j = i + rng.integers(0, k - i)
+            others[i], others[j] = others[j], others[i]
+            oc[e], os_[e] = others[i], s
             e += 1
-            got += 1
-            if got == n[s]:
-                break
     return oc[:e], os_[:e]
 
 
@@ -280,14 +307,14 @@ def prospect(kstate, rng, week, scale):
     empty = np.zeros(0, dtype=np.int64)
     n = np.zeros(ns, dtype=np.int64)
     for s in range(ns):
-        n[s] = np.int64(np.floor(max(left[s], 0.0) / knobs[s].minutes_per_contact))
+        n[s] = np.int64(np.floor(max(left[s], 0.0) / contact_cost(p, knobs[s])))
     if n.sum() == 0:
         return empty, empty
-    c, s = cold_list(n, st, rng)
+    c, s = cold_list(n, st, rng, week)
     k = len(c)
     spent = np.zeros(ns)
     for i in range(k):
-        spent[s[i]] += knobs[s[i]].minutes_per_contact
+        spent[s[i]] += contact_cost(p, knobs[s[i]])
         cnt[s[i]].leads += 1.0
     spend(spent, left, st.sellers.left_rel)
     ac = np.empty(k, dtype=np.int64)

@@ -50,7 +50,8 @@ def next_need_week(p, rng, week, after_sale):
 def sell_one(st, c, s, src, rng, week):
     """One sale: need met, next need scheduled, books, loyalty counters and the sale's source.
 
-    A hand-off is counted as a referral; a customer who bought from the seller before is a repeat.
+    A hand-off (a poor fit sent over by a competitor) is its own source; a customer who bought
+    from the seller before is a repeat, whatever brought them.
     """
     cu = st.customers
     book, cnt = st.sellers.book, st.sellers.counters
@@ -64,8 +65,6 @@ def sell_one(st, c, s, src, rng, week):
             cnt[prev].defections += 1.0
         book[prev] -= 1
     book[s] += 1
-    if src == HANDOFF:
-        src = REFERRAL
     if cu.purchases_with[c, s] > 0:
         src = REPEAT
     cu.purchases_with[c, s] += 1
@@ -78,6 +77,8 @@ def sell_one(st, c, s, src, rng, week):
         cnt[s].sales_repeat += 1.0
     elif src == REFERRAL:
         cnt[s].sales_referral += 1.0
+    elif src == HANDOFF:
+        cnt[s].sales_handoff += 1.0
     else:
         cnt[s].sales_inbound += 1.0
 

@@ -29,12 +29,13 @@ from numba.experimental import structref
 
 from ...config import MarketConfig, NetworkConfig
 from ...strategy import STRATEGY_KNOBS
-from ..customers import NEVER
+from ..customers import NEVER, NO_CONTACT
 from ..funnel import COUNTER_DTYPE, Source
+from .after_sales import neutral_satisfaction
 
 __all__ = ["KernelState", "State", "Trust", "Customers", "Sellers", "Scratch", "build_state", "market_params",
-           "strategy_knobs", "MARKET_FIELDS", "KNOB_FIELDS", "COUNTER_DTYPE", "PYTHON_ONLY",
-           "NEVER", "NEW", "REPEAT", "REFERRAL", "INBOUND", "HANDOFF"]
+           "strategy_knobs", "MARKET_FIELDS", "DERIVED", "KNOB_FIELDS", "COUNTER_DTYPE", "PYTHON_ONLY",
+           "NEVER", "NO_CONTACT", "NEW", "REPEAT", "REFERRAL", "INBOUND", "HANDOFF"]
 
 # sources of a sale, as the plain integers the compiled code compares with
 NEW, REPEAT, REFERRAL, INBOUND, HANDOFF = (int(Source.NEW), int(Source.REPEAT), int(Source.REFERRAL),
@@ -46,8 +47,11 @@ MARKET_FIELDS: tuple[str, ...] = (
     "pressure_trust_cost", "reviews", "review_weight", "review_base_rate", "review_extremity",
     "review_ask_lift", "talk_rate", "talk_extremity", "wom_weight", "referral_rate", "referral_ask_lift",
     "trust_threshold", "threshold_width", "commitment", "pressure_close_lift", "honesty_gain",
-    "attention", "attention_weeks", "fatigue_cost", "presentation_minutes", "fit_mean",
+    "attention", "attention_weeks", "contact_records", "fatigue_cost", "presentation_minutes", "fit_mean",
     "fit_concentration", "recurring_needs", "purchase_cycle_weeks", "repeat_probability",
+    "turnover_per_year", "baseline_trust", "skepticism_mean", "skepticism_concentration", "trust_noise",
+    "review_readers", "contact_saturation_minutes", "listening_share", "log_minutes", "ask_minutes",
+    "ask_annoyance",
 )
 """The :class:`~sim.config.MarketConfig` fields the kernels read (the fields of the parameter record)."""
 
@@ -62,13 +66,8 @@ PYTHON_ONLY: dict[str, dict[str, str]] = {
         "customers": "sizes the arrays (CustomerPopulation)",
         "hours_per_week": "the weekly time budget is set in Market._start_week",
         "price": "revenue is sales x price in the Recorder",
-        "baseline_trust": "starting trust, drawn in CustomerPopulation",
-        "skepticism_mean": "starting trust, drawn in CustomerPopulation",
-        "skepticism_concentration": "starting trust, drawn in CustomerPopulation",
-        "trust_noise": "starting trust, drawn in CustomerPopulation",
         "trust_decay": "weekly decay, TrustLedger.decay_one_week",
         "need_patience_weeks": "stale needs expire in Market._expire_needs",
-        "review_readers": "who reads reviews, drawn in CustomerPopulation (kernels read reads_reviews)",
         "review_prior": "the public signal is refreshed by ReviewBoard.refresh (kernels read the signal)",
         "outbound_contact": "Market.step skips keeping in touch and prospecting",
         "outside_influence": "the Bass hazard of Market._diffusion",
@@ -86,12 +85,18 @@ PYTHON_ONLY: dict[str, dict[str, str]] = {
 }
 """Config and strategy fields that never cross into compiled code, each with where it is used."""
 
+DERIVED: dict[str, Callable[[MarketConfig], float]] = {
+    "satisfaction_neutral": lambda m: neutral_satisfaction(m.fit_mean, m.fit_concentration, m.failure_rate,
+                                                           m.failure_cost),
+}
+"""Values the kernels read that follow from the market settings (extra fields of the parameter record)."""
+
 _ENCODE: dict[str, Callable[[Any], float]] = {
     "repeat_probability": lambda v: -1.0 if v is None else float(v),   # negative: not set
 }
 """Fields whose Python value is not simply a number: how each becomes a float64."""
 
-PARAMS_DTYPE = np.dtype([(name, np.float64) for name in MARKET_FIELDS], align=True)
+PARAMS_DTYPE = np.dtype([(name, np.float64) for name in MARKET_FIELDS + tuple(DERIVED)], align=True)
 KNOBS_DTYPE = np.dtype([(name, np.float64) for name in KNOB_FIELDS], align=True)
 
 
@@ -115,11 +120,13 @@ class Trust(NamedTuple):
     base: np.ndarray          # float32 (customer,): each customer's baseline
     deviation: np.ndarray     # float32 (customer * n_sellers + seller,): deviation / shared scale
     column_sums: np.ndarray   # float64 (seller,): sums of deviation over customers
+    base_sum: np.ndarray      # float64 (1,): sum of base over customers
 
 
 class Customers(NamedTuple):
     """Per-customer arrays of :class:`~sim.model.customers.CustomerPopulation` (plus the market's ``busy``)."""
 
+    skepticism: np.ndarray       # float32 (customer,)
     in_market: np.ndarray        # bool (customer,): has an open need
     last_contact: np.ndarray     # int32 (customer, seller): week of the last contact
     fit: np.ndarray              # float32 (customer, seller): fit with the current need, NaN = not drawn
@@ -170,6 +177,8 @@ def market_params(m: MarketConfig) -> np.ndarray:
     for name in MARKET_FIELDS:
         value = getattr(m, name)
         p[name] = _ENCODE[name](value) if name in _ENCODE else float(value)
+    for name, rule in DERIVED.items():
+        p[name] = rule(m)
     return p
 
 
@@ -239,7 +248,7 @@ def build_state(market: MarketConfig, population: Any, strategies: Any, reviews:
             if name not in ("busy", "friend_indptr", "friend_indices")}
     return KernelState(State(
         params=market_params(market),
-        trust=Trust(base=tr.base, deviation=tr.deviation, column_sums=tr.column_sums),
+        trust=Trust(base=tr.base, deviation=tr.deviation, column_sums=tr.column_sums, base_sum=tr.base_sum),
         customers=Customers(**cust, busy=busy, friend_indptr=population.friends.indptr,
                             friend_indices=population.friends.indices),
         sellers=Sellers(knobs=strategy_knobs(strategies), left=left, left_rel=left_rel, book=book,

@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["trust_of", "set_trust", "willingness", "effective_trust", "with_pressure", "contact_gain", "contact"]
+__all__ = ["trust_of", "set_trust", "willingness", "effective_trust", "with_pressure", "contact_minutes",
+           "contact_cost", "contact_gain", "experience_step", "contact"]
 
 TRUST_MIN, TRUST_MAX = 1e-6, 1.0 - 1e-6
 """Stored trust stays a hair inside [0, 1] so float32 storage never reads back outside it."""
@@ -73,16 +74,50 @@ def with_pressure(w, pressure, lift):
     return w + lift * pressure * (1.0 - w)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
+def contact_minutes(p, k):
+    """Length of one conversation: the seller's minutes plus the listening genuine interest takes.
+
+    ``minutes_per_contact x (1 + listening_share x genuine_interest)``: an interested seller lets the
+    customer talk, so the same message takes longer.
+    """
+    return k.minutes_per_contact * (1.0 + p.listening_share * k.genuine_interest)
+
+
+@njit(cache=True, inline="always")
+def contact_cost(p, k):
+    """Minutes one contact takes from the week: the conversation plus the log entry (``log_minutes x keeps_log``)."""
+    return contact_minutes(p, k) + p.log_minutes * k.keeps_log
+
+
+@njit(cache=True, inline="always")
 def contact_gain(t, logged, p, k):
     """Trust gained in one contact by a genuinely interested seller (more with a customer log).
 
-    ``p`` is the market's parameter record, ``k`` the seller's knob record.
+    Concave in the conversation's minutes ``d`` (diminishing returns, attention runs out [003]):
+    ``trust_gain_per_minute x tau x (1 - exp(-d / tau)) x genuine_interest x (1 - t)`` with
+    ``tau = contact_saturation_minutes``: the first minutes gain ``trust_gain_per_minute`` each, a
+    contact never gains more than ``trust_gain_per_minute x tau``. Times ``1 + log_bonus x keeps_log``
+    for contacts with the seller's own customers. ``p`` is the market's parameter record, ``k`` the
+    seller's knob record.
     """
-    g = p.trust_gain_per_minute * k.genuine_interest * k.minutes_per_contact * (1.0 - t)
+    tau = p.contact_saturation_minutes
+    d = contact_minutes(p, k)
+    g = p.trust_gain_per_minute * tau * (1.0 - np.exp(-d / tau)) * k.genuine_interest * (1.0 - t)
     if logged:
         g = g * (1.0 + p.log_bonus * k.keeps_log)
     return g
+
+
+@njit(cache=True)
+def experience_step(t, v, weight):
+    """Trust after an experience ``v`` (satisfaction relative to neutral, ``2 (sat - neutral)``).
+
+    ``t + weight x v x 4 t (1 - t)``: the same headroom factor for good and bad experiences, so an
+    experience that is neutral on average leaves trust unchanged on average; largest moves at
+    ``t = 0.5``, none at the bounds.
+    """
+    return t + weight * v * 4.0 * t * (1.0 - t)
 
 
 @njit(cache=True)
