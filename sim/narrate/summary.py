@@ -20,9 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from ..config import WEEKS_PER_YEAR
-
-SALE_SOURCES = ("new", "repeat", "referral", "inbound", "handoff")
-"""Where sales come from, in the order the tables show them (as :data:`sim.model.metrics.SALE_SOURCES`)."""
 from .comparison import Comparison, compare, compared_pair, compares_text, estimate, ratio_text
 from .formats import (
     Card,
@@ -40,6 +37,9 @@ from .formats import (
     years_text,
 )
 from .verdict import headline_cards, meeting_story, why_bullets
+
+SALE_SOURCES = ("new", "repeat", "referral", "inbound", "handoff")
+"""Where sales come from, in the order the tables show them (as :data:`sim.model.metrics.SALE_SOURCES`)."""
 
 __all__ = [
     "scalar", "num", "pct", "money", "times", "ratio_bound", "stars", "count", "years_text", "horizon_label",
