@@ -248,8 +248,10 @@ def report(name: str, rows: list[dict[str, float]]) -> None:
     print("  key -> figures painted (s): " + ", ".join(f"{x:.2f}" for x in fig))
     print(f"  median {med:.3f} s, best {min(fig):.3f} s; headline numbers after {statistics.median(num):.3f} s; "
           f"everything (status 'run N:') after {statistics.median(r['complete'] for r in rows):.3f} s")
-    print(f"  in the kernel (median): model {model:.3f} s + figures {draw:.3f} s = {model + draw:.3f} s; "
-          f"round trip and browser {med - model - draw:.3f} s")
+    done = statistics.median(r["complete"] for r in rows)
+    print(f"  in the kernel (median, for everything): model {model:.3f} s + figures {draw:.3f} s = "
+          f"{model + draw:.3f} s; "
+          f"round trip and browser {done - model - draw:.3f} s")
     print(f"  target {TARGET_S:.2f} s: median is {med / TARGET_S:.1f}x the target "
           f"({'met' if med <= TARGET_S else 'not met'})")
 
