@@ -123,6 +123,45 @@ def test_replicates_give_mean_and_interval(tmp_path: Path, capsys: pytest.Captur
         assert "in this one run" not in line
 
 
+def test_workers_give_the_same_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 12: --workers N runs replicates in N processes; the numbers do not depend on N."""
+    for n in ("1", "2"):
+        code, _, err = run_cli(capsys, "run", "baseline", *SMALL, "--replicates", "3", "--workers", n, "--no-plots",
+                               "--quiet", "--out", str(tmp_path / n))
+        assert code == 0, err
+    assert (tmp_path / "1" / "summary.json").read_text() == (tmp_path / "2" / "summary.json").read_text()
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "1" / "timeseries.parquet"),
+                                  pd.read_parquet(tmp_path / "2" / "timeseries.parquet"))
+    code, _, err = run_cli(capsys, "run", "baseline", "--workers", "0")
+    assert_one_line_error(code, err, "--workers = 0")
+
+
+def test_run_imports_only_what_it_needs(tmp_path: Path) -> None:
+    """``run --no-plots`` imports neither matplotlib nor the sweep, client or report code."""
+    code = ("import sys; from sim.cli import main; "
+            f"rc = main(['run', 'baseline', '--weeks', '5', '--customers', '100', '--no-plots', '--quiet', "
+            f"'--out', {str(tmp_path / 'o')!r}]); "
+            "print(rc, sorted({m.split('.')[0] if not m.startswith('sim.') else '.'.join(m.split('.')[:2]) "
+            "for m in sys.modules if m.startswith(('matplotlib', 'sim.experiments', 'sim.client', 'sim.report', "
+            "'sim.plots', 'sim.ui', 'sim.validation'))}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout.strip().splitlines()
+    assert out[-1] == "0 []", out
+
+
+def test_commands_register_their_modules_help_lines() -> None:
+    from sim import cli
+    from sim.client import cli as client_cli
+    from sim.experiments import cli as experiments_cli
+    from sim.report import cli as report_cli
+
+    assert cli.COMMANDS["sweep"].help == experiments_cli.SWEEP_HELP
+    assert cli.COMMANDS["analyze"].help == experiments_cli.ANALYZE_HELP
+    assert cli.COMMANDS["client"].help == client_cli.HELP
+    assert cli.COMMANDS["report"].help == report_cli.REPORT_HELP
+    assert cli.COMMANDS["report"].handler is report_cli.cmd_report   # "module:function", resolved on use
+
+
 def test_overrides_are_applied(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(capsys, "run", "baseline", "--weeks", "30", "--customers", "250", "--seed", "7",
                            "--set", "market.price=50", "--set", "network.kind=random", "--no-plots", "--quiet",

@@ -174,6 +174,56 @@ def test_run_replicates_reproducible() -> None:
 def test_run_replicates_rejects_zero() -> None:
     with pytest.raises(ValueError):
         sim.run_replicates(small(weeks=5), replicates=0)
+    with pytest.raises(ValueError, match="workers = 0"):
+        sim.run_replicates(small(weeks=5), replicates=2, workers=0)
+
+
+def test_replicates_in_worker_processes_are_identical() -> None:
+    """Issue 12: replicates run in worker processes give exactly what one process gives (seeds by index)."""
+    cfg = small(weeks=40)
+    one = sim.run_replicates(cfg, replicates=5, seed=11, workers=1)
+    two = sim.run_replicates(cfg, replicates=5, seed=11, workers=2)
+    pdt.assert_frame_equal(one.timeseries, two.timeseries)
+    assert one.summary == two.summary and one.runs == two.runs
+    assert list(two.timeseries["replicate"].unique()) == [0, 1, 2, 3, 4]
+    # the last replicate always runs in this process: its model is kept, as one after another
+    assert two.model is not None and two.model._seed == sim.replicate_seed(11, 4) == one.model._seed
+    auto = sim.run_replicates(cfg, replicates=5, seed=11)   # small work: stays in this process
+    pdt.assert_frame_equal(one.timeseries, auto.timeseries)
+
+
+def test_worker_processes_do_share_the_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With this process slowed down, worker processes run some replicates, and nothing changes."""
+    import time
+
+    from sim.model import runner
+
+    cfg = small(weeks=20)
+    expected = sim.run_replicates(cfg, replicates=6, seed=2, workers=1)
+    here: list[int] = []
+    plain = runner.run
+
+    def slow(config, seed=None, **kw):   # only this process is slowed; workers import the module afresh
+        here.append(seed)
+        time.sleep(1.0)
+        return plain(config, seed=seed, **kw)
+
+    monkeypatch.setattr(runner, "run", slow)
+    res = runner.run_replicates(cfg, replicates=6, seed=2, workers=2)
+    assert 1 <= len(here) < 6, "the worker process ran nothing"
+    pdt.assert_frame_equal(res.timeseries, expected.timeseries)
+    assert res.summary == expected.summary
+
+
+def test_run_replicate_and_combine_give_run_replicates() -> None:
+    from sim.model.runner import combine_replicates, run_replicate
+
+    cfg = small(weeks=20)
+    parts = [run_replicate(cfg, 5, i) for i in range(3)]
+    res = combine_replicates(cfg, parts, 5)
+    direct = sim.run_replicates(cfg, replicates=3, seed=5, workers=1)
+    pdt.assert_frame_equal(res.timeseries, direct.timeseries)
+    assert res.summary == direct.summary
 
 
 # ------------------------------------------------------------------ saving
@@ -198,6 +248,23 @@ def test_results_save_single_run(tmp_path: Path) -> None:
     back = pd.read_parquet(out / "timeseries.parquet")
     assert list(back.columns) == list(res.timeseries.columns)
     np.testing.assert_array_equal(back["revenue"].to_numpy(), res.timeseries["revenue"].to_numpy())
+
+
+def test_results_save_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14: a write that fails half-way leaves the previous file and no temporary one."""
+    res = sim.run(small(weeks=10), seed=2)
+    out = res.save(tmp_path / "run")
+    before = {name: (out / name).read_bytes() for name in ("timeseries.parquet", "summary.json", "config.json")}
+
+    def full_disk(self, path, *args, **kwargs):
+        Path(path).write_bytes(b"PAR1 half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full_disk)
+    with pytest.raises(OSError):
+        sim.run(small(weeks=12), seed=3).save(out)
+    assert {n: (out / n).read_bytes() for n in before} == before
+    assert sorted(p.name for p in out.iterdir()) == sorted(before)   # no temporary file left behind
 
 
 def test_results_save_replicates_strict_json(tmp_path: Path, replicates: sim.Results) -> None:

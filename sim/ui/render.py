@@ -34,6 +34,7 @@ CSS = """
 .sim-help {font-size:12px; color:#666; margin:-4px 0 6px 4px; line-height:1.25; max-width:520px;}
 .sim-colhead {font-size:17px; font-weight:700; margin:4px 0 6px 0; font-family:sans-serif;}
 .sim-status {font-size:13px; color:#666; font-family:sans-serif;}
+.sim-pending {opacity:0.45; transition:opacity 0.15s;}
 </style>
 """
 """The stylesheet of every HTML piece of :mod:`sim.ui` (``sim-card``, ``sim-error``, ``sim-help``, ...)."""
