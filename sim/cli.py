@@ -109,10 +109,15 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
                    help="run even above the size limits (replicates, estimated memory); you were warned")
     p.add_argument("--no-plots", action="store_true", help="write data files only, no PNG figures")
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
+    p.add_argument("--ensemble", nargs="?", const=True, default=None, metavar="FILE",
+                   help="run on every accepted market of the calibrated ensemble (default: the shipped one) and "
+                   "report the share each strategy wins (as 'python -m sim ensemble'; 3 replicates unless more)")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario, write data and figures, print a plain-language summary."""
+    if getattr(args, "ensemble", None) is not None:
+        return _calibration("cmd_run_ensemble")(args)
     from .model import runner
 
     cfg = config_from_args(args)
@@ -189,6 +194,24 @@ COMMANDS: dict[str, Command] = {
     "report": Command(_report.REPORT_HELP, _report.add_report_arguments, _report.cmd_report),
 }
 """Subcommands by name."""
+
+
+def _calibration(name: str) -> Callable[[Any], Any]:
+    """A function of :mod:`sim.calibration.cli`, imported only when called (other commands never load it)."""
+    def call(arg: Any) -> Any:
+        from .calibration import cli as calibration_cli
+
+        return getattr(calibration_cli, name)(arg)
+
+    return call
+
+
+COMMANDS["calibrate"] = Command("find the market constants consistent with the calibration targets (history matching)",
+                                _calibration("add_calibrate_arguments"), _calibration("cmd_calibrate"))
+COMMANDS["ensemble"] = Command("run a scenario on every accepted market: the share of plausible markets each "
+                               "strategy wins", _calibration("add_ensemble_arguments"), _calibration("cmd_ensemble"))
+COMMANDS["explain"] = Command("attribute a scenario's result to mechanism groups (Shapley values)",
+                              _calibration("add_explain_arguments"), _calibration("cmd_explain"))
 
 
 class ArgumentParser(argparse.ArgumentParser):
