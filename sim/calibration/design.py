@@ -25,8 +25,8 @@ __all__ = ["Settings", "DEFAULT", "sobol_points", "box_of", "density_weights"]
 class Settings:
     """Sizes and seeds of a calibration (the defaults are ``make calibrate``'s; see docs/CALIBRATION.md)."""
 
-    design: int = 2048        # wave-1 Sobol points (a power of 2)
-    refine: int = 2048        # points in each refinement wave (a power of 2)
+    design: int = 4096        # wave-1 Sobol points (a power of 2)
+    refine: int = 4096        # points in each refinement wave (a power of 2)
     waves: int = 2            # 1 = no refinement
     replicates: int = 2       # runs per point; the point's measures are their means
     seed: int = 2026          # seeds the design and every run

@@ -6,6 +6,10 @@
 * :func:`switched_off` sets market settings and strategy knobs for *every* seller (preset groups run
   as private copies, e.g. ``relationship__off``; results are read back under the group's own name).
 * :func:`compared_names` is the pair every ratio compares: relationship over numbers game by name.
+* :class:`RunView` reads a finished run from the model's own weekly arrays, without building the
+  weekly table or the summary (they take about three quarters of a year-1 run's time); the numbers
+  are the summary's (``tests/test_calibration_ensemble.py`` checks it), and :attr:`RunView.summary`
+  is there, computed on first use, for a measure that needs more;
 * :func:`measure_task` and :func:`headline_task` are what a worker runs: one seeded model run,
   reduced to a small JSON record.
 
@@ -16,13 +20,75 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
+
+import numpy as np
 
 from ..config import Config, MarketConfig, load_scenario, validate_config
 from ..errors import ConfigError
 from ..strategy import PRESETS, STRATEGY_KNOBS
 
-__all__ = ["with_market", "own_market_settings", "switched_off", "compared_names", "measure_task", "headline_task"]
+__all__ = ["with_market", "own_market_settings", "switched_off", "compared_names", "RunView", "run_view",
+           "measure_task", "headline_task"]
+
+
+class RunView:
+    """A finished run read from the model's weekly arrays (``Recorder.data``: weeks x sellers).
+
+    Attributes:
+        config: the config that ran.
+        model: the :class:`~sim.model.market.Market` after the run (customers, reviews, ...).
+        weeks: weeks recorded.
+    """
+
+    def __init__(self, config: Config, model: Any) -> None:
+        self.config = config
+        self.model = model
+        self.weeks = int(model.recorder.weeks_recorded)
+        self._names = np.array([s.strategy_name for s in model.sellers])
+
+    def _columns(self, strategy: str) -> np.ndarray:
+        cols = np.flatnonzero(self._names == strategy)
+        if len(cols) == 0:
+            raise ConfigError(f"no seller group {strategy!r} in scenario {self.config.name!r}; "
+                              f"groups: {', '.join(dict.fromkeys(self._names.tolist()))}")
+        return cols
+
+    def total(self, series: str, strategy: str, weeks: int | None = None) -> float:
+        """Per-seller mean over ``strategy``'s sellers of ``series`` summed over weeks 1..``weeks`` (all)."""
+        data = self.model.recorder.data[series][: self.weeks if weeks is None else min(weeks, self.weeks)]
+        return float(data[:, self._columns(strategy)].sum(axis=0).mean())
+
+    def cumulative(self, series: str, strategy: str) -> np.ndarray:
+        """Per-seller mean of ``series``, cumulated over weeks (index 0 = week 1)."""
+        data = self.model.recorder.data[series][: self.weeks]
+        return np.cumsum(data[:, self._columns(strategy)].mean(axis=1))
+
+    def crossover_week(self, challenger: str, incumbent: str) -> int | None:
+        """As :func:`sim.model.metrics.crossover_week`: the week from which the challenger stays ahead."""
+        ahead = self.cumulative("revenue", challenger) > self.cumulative("revenue", incumbent)
+        if not len(ahead) or not ahead[-1]:
+            return None
+        behind = np.flatnonzero(~ahead)
+        return int(behind[-1] + 2) if len(behind) else 1
+
+    @cached_property
+    def summary(self) -> dict[str, Any]:
+        """The run's full summary (:func:`sim.model.metrics.summarize`), computed on first use."""
+        from ..model.metrics import summarize
+
+        return summarize(self.model.recorder.frame(self.model), self.config.market.price,
+                         [g.strategy for g in self.config.sellers])
+
+
+def run_view(cfg: Config, seed: int) -> RunView:
+    """Run ``cfg`` once with ``seed`` (as :func:`sim.run` does) and return its :class:`RunView`."""
+    from ..model.market import Market
+
+    model = Market(cfg, rng=seed)
+    model.run()
+    return RunView(cfg, model)
 
 
 def own_market_settings(cfg: Config, reference: Config | None = None) -> set[str]:
@@ -93,10 +159,8 @@ def compared_names(cfg: Config) -> tuple[str, str]:
 
 def measure_task(cfg: Config, seed: int, targets: tuple[tuple[str, Any], ...]) -> dict[str, float | None]:
     """Run ``cfg`` once and return each target's measure (``targets``: ``(name, Target)`` pairs)."""
-    from ..model.runner import run
-
-    res = run(cfg, seed=seed)
-    return {name: target.evaluate(res) for name, target in targets}
+    view = run_view(cfg, seed)
+    return {name: target.evaluate(view) for name, target in targets}
 
 
 def headline_task(cfg: Config, seed: int, pair: tuple[str, str], aliases: Mapping[str, str]) -> dict[str, Any]:
@@ -106,15 +170,11 @@ def headline_task(cfg: Config, seed: int, pair: tuple[str, str], aliases: Mappin
     (from :func:`switched_off`) back to group names.
     """
     from ..experiments.outcomes import log_revenue_advantage
-    from ..model.metrics import crossover_week
-    from ..model.runner import run
 
-    res = run(cfg, seed=seed)
+    view = run_view(cfg, seed)
     private = {v: k for k, v in aliases.items()}
     inc, cha = (private.get(n, n) for n in pair)
-    strategies = res.summary["strategies"]
-    a, b = strategies[inc]["revenue_total"], strategies[cha]["revenue_total"]
-    price = cfg.market.price
-    adv = log_revenue_advantage(a, b, price)
-    return {"incumbent": float(a), "challenger": float(b), "log_advantage": adv if math.isfinite(adv) else None,
-            "crossover_week": crossover_week(res.timeseries, cha, inc)}
+    a, b = view.total("revenue", inc), view.total("revenue", cha)
+    adv = log_revenue_advantage(a, b, cfg.market.price)
+    return {"incumbent": a, "challenger": b, "log_advantage": adv if math.isfinite(adv) else None,
+            "crossover_week": view.crossover_week(cha, inc)}

@@ -3,8 +3,9 @@
 A target file (``configs/calibration/targets.yaml``) names the scenario and horizon of the
 calibration runs and, per target, the figure (a value with a relative or absolute tolerance, or a
 band), its sources (title and address or file, and the figure as the source states it), the setting
-it comes from, the **measure**: a named function of one run's :class:`~sim.model.runner.Results`
-(:data:`MEASURES`), and whether it decides acceptance (``use: accept``) or is only reported next to
+it comes from, the **measure**: a named function of one finished run, a
+:class:`~sim.calibration.markets.RunView` (:data:`MEASURES`: the run's weekly arrays, its model and,
+computed on demand, its summary), and whether it decides acceptance (``use: accept``) or is only reported next to
 the ensemble (``use: report``, for figures whose setting differs from the model's).
 
 Owns: the schema (:class:`Target`, :class:`TargetFile`), :func:`load_targets` (one-line errors
@@ -41,7 +42,7 @@ TARGETS_FILE = CALIBRATION_DIR / "targets.yaml"
 
 Measure = Callable[..., float | None]
 MEASURES: dict[str, Measure] = {}
-"""Measure name -> ``f(results, **args) -> float | None`` (None: not defined for this run)."""
+"""Measure name -> ``f(run, **args) -> float | None`` (``run``: a RunView; None: not defined for this run)."""
 
 
 def measure(fn: Measure) -> Measure:
@@ -52,13 +53,9 @@ def measure(fn: Measure) -> Measure:
 
 @measure
 def funnel_ratio(results: Any, strategy: str, numerator: str, denominator: str) -> float | None:
-    """``numerator / denominator`` of ``strategy``'s first-year funnel (per-seller means, weeks 1..52)."""
-    node = results.summary["strategies"].get(strategy)
-    if node is None:
-        raise ConfigError(f"measure funnel_ratio: no seller group {strategy!r} in the calibration scenario")
-    funnel = node["funnel_year1"]
-    den = funnel[denominator]
-    return float(funnel[numerator] / den) if den else None
+    """``numerator / denominator`` of ``strategy``'s first-year funnel (the summary's ``funnel_year1``)."""
+    den = results.total(denominator, strategy, 52)
+    return float(results.total(numerator, strategy, 52) / den) if den else None
 
 
 @measure
