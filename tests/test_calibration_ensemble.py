@@ -91,7 +91,8 @@ TARGET = ("    description: d\n    setting: s\n    sources: [{title: t, url: 'ht
 
 
 @pytest.mark.parametrize("body, words", [
-    ("targets:\n  a:\n    value: 0.2\n    relative: 0.25\n    measure: nope\n" + TARGET, ["measure", "nope", "allowed"]),
+    ("targets:\n  a:\n    value: 0.2\n    relative: 0.25\n    measure: nope\n" + TARGET,
+     ["measure", "nope", "allowed"]),
     ("targets:\n  a:\n    value: 0.2\n    measure: review_readers_share\n" + TARGET, ["relative or absolute"]),
     ("targets:\n  a:\n    band: [0.3, 0.2]\n    measure: review_readers_share\n" + TARGET, ["band", "below high"]),
     ("targets:\n  a:\n    value: 0.2\n    relative: 0.2\n    measure: funnel_ratio\n    args: {x: 1}\n" + TARGET,
@@ -149,7 +150,10 @@ def test_a_scenarios_own_settings_win_over_a_member() -> None:
 # ------------------------------------------------------------------------------------ a tiny calibration
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """A smaller market (1,000 customers), 26 weeks, wide funnel targets, a 16 + 8 point design: files and one finished calibration."""
+    """A smaller market (1,000 customers), 26 weeks, wide funnel targets, a 16 + 8 point design.
+
+    Returns the files and one finished calibration.
+    """
     folder = tmp_path_factory.mktemp("tiny")
     scenario = _write(folder, "small.yaml", "extends: baseline\nmarket: {customers: 1000}\n")
     src = "    setting: s\n    sources: [{title: t, file: f, states: x}]\n"
@@ -276,7 +280,8 @@ def test_ensemble_headline_shares_ratio_and_crossover() -> None:
 
 
 def test_weights_change_the_shares() -> None:
-    runs = {1: [_rec(1.0, 30), _rec(1.05, 35), _rec(1.1, 40)], 2: [_rec(-0.5, None), _rec(-0.55, None), _rec(-0.6, None)]}
+    runs = {1: [_rec(1.0, 30), _rec(1.05, 35), _rec(1.1, 40)],
+            2: [_rec(-0.5, None), _rec(-0.55, None), _rec(-0.6, None)]}
     out = ensemble_headline([_rec(1.0, 30)], runs, {1: 3.0, 2: 1.0}, PAIR)
     assert out["wins"]["relationship"] == 0.75
 
