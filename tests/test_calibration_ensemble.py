@@ -214,12 +214,23 @@ def test_every_accepted_member_meets_every_accepted_target_when_rerun(tiny: dict
 
 def test_calibration_resumes_after_an_interruption_with_the_same_result(tiny: dict) -> None:
     run = tiny["folder"] / "run"
-    parts = sorted((run / "jobs").glob("part-*.jsonl"))
+    parts = sorted(run.glob("runs/*/jobs/part-*.jsonl"))
     assert parts
     parts[-1].unlink()                      # the last batch never reached the disk
     again = calibrate(run, targets_file=tiny["targets"], priors_file=tiny["priors"], settings=tiny["settings"],
                       progress=False)
     assert [p["point"] for p in again.accepted] == [p["point"] for p in tiny["cal"].accepted]
+    assert [p["measures"] for p in again.points] == [p["measures"] for p in tiny["cal"].points]
+
+
+def test_a_model_change_starts_a_fresh_run_folder(tiny: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sim.calibration.jobs as jobs
+
+    monkeypatch.setattr(jobs, "model_fingerprint", lambda: "f" * 64)
+    again = calibrate(tiny["folder"] / "run", targets_file=tiny["targets"], priors_file=tiny["priors"],
+                      settings=tiny["settings"], progress=False)
+    folders = sorted(p.name for p in (tiny["folder"] / "run" / "runs").iterdir())
+    assert "f" * 16 in folders and len(folders) == 2          # the old model's runs are not reused
     assert [p["measures"] for p in again.points] == [p["measures"] for p in tiny["cal"].points]
 
 

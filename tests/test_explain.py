@@ -131,7 +131,7 @@ def test_explain_with_one_group_equals_that_groups_effect(small: sim.Config, tmp
 
 def test_explain_resumes_with_the_same_result(small: sim.Config, tmp_path) -> None:
     first = explain(small, tmp_path / "c", replicates=2, groups=["reviews", "customer_log"], progress=False)
-    parts = sorted((tmp_path / "c" / "jobs").glob("part-*.jsonl"))
+    parts = sorted((tmp_path / "c").glob("runs/*/jobs/part-*.jsonl"))
     parts[0].unlink()                                   # as if killed before that part was written
     again = explain(small, tmp_path / "c", replicates=2, groups=["reviews", "customer_log"], progress=False)
     assert again["groups"] == first["groups"]

@@ -84,13 +84,13 @@ def add_calibrate_arguments(p: argparse.ArgumentParser) -> None:
                    help="output folder (default results/calibration/; resumable)")
     p.add_argument("--ship", action="store_true",
                    help="also write the ensemble as the shipped configs/calibration/ensemble.yaml")
+    p.add_argument("--figures", type=out_dir_argument, metavar="DIR",
+                   help="also write the two figures into DIR (make calibrate: docs/figures)")
     _executor_arguments(p)
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Run (or resume) the calibration; write the ensemble, diagnostics and figures."""
-    import dataclasses
-
     from .matching import Settings, calibrate
 
     settings = Settings(design=args.design, refine=args.refine, waves=args.waves, replicates=args.replicates,
@@ -103,10 +103,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                workers=_workers(args), scheduler=args.scheduler, progress=not args.quiet)
     if isinstance(cal, int):
         return cal
-    return _write_calibration(cal, args.out, args.ship, args.no_plots, args.quiet, dataclasses.asdict(settings))
+    return _write_calibration(cal, args.out, args.ship, args.no_plots, args.quiet, args.figures)
 
 
-def _write_calibration(cal: Any, out: Path, ship: bool, no_plots: bool, quiet: bool, settings: dict) -> int:
+def _write_calibration(cal: Any, out: Path, ship: bool, no_plots: bool, quiet: bool, figures: Path | None) -> int:
     import json
 
     import pandas as pd
@@ -129,8 +129,10 @@ def _write_calibration(cal: Any, out: Path, ship: bool, no_plots: bool, quiet: b
     if not no_plots:
         from .figures import fit_figure, parameters_figure, save
 
-        save(fit_figure(cal.points, cal.members, cal.targets), out / "calibration_fit.png")
-        save(parameters_figure(cal.points, cal.members, cal.priors), out / "calibration_parameters.png")
+        for folder in [out] + ([figures] if figures is not None else []):
+            folder.mkdir(parents=True, exist_ok=True)
+            save(fit_figure(cal.points, cal.members, cal.targets), folder / "calibration_fit.png")
+            save(parameters_figure(cal.points, cal.members, cal.priors), folder / "calibration_parameters.png")
     if not quiet:
         print(f"Tried {diag['tried']:,} parameter sets ({diag['runs']:,} runs); accepted {diag['accepted']:,} "
               f"({diag['acceptance_rate']:.1%}); the ensemble keeps {diag['shipped']:,}.")

@@ -125,7 +125,7 @@ def dump_ensemble(calibration: Any) -> str:
     head = ("# The accepted ensemble: market constants consistent with every accepted calibration target.\n"
             "# Written by `make calibrate` (python -m sim calibrate --ship); do not edit by hand.\n"
             "# See docs/CALIBRATION.md for the targets, the priors and the method.\n")
-    return head + yaml.safe_dump(data, sort_keys=False, width=120, allow_unicode=True)
+    return head + yaml.safe_dump(data, sort_keys=False, width=120, allow_unicode=True, default_flow_style=None)
 
 
 def _seed(cfg: Config, r: int) -> int:

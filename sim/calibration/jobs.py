@@ -1,10 +1,13 @@
 """Resumable batches of model runs: a folder of finished jobs, and the loop that feeds an executor.
 
 Calibration, the ensemble headline and the attribution all run many independent, seeded model runs
-whose results are small JSON records. :class:`JobStore` keeps them in a folder::
+whose results are small JSON records. :class:`JobStore` keeps them in the ``--out`` folder::
 
-    DIR/identity.json        what these jobs are (checked on restart: a folder of other work is refused)
-    DIR/jobs/part-*.jsonl    finished jobs, one JSON record a line, each part written atomically
+    DIR/runs/<model>/identity.json      what these jobs are (checked on restart: other work is refused)
+    DIR/runs/<model>/jobs/part-*.jsonl  finished jobs, one JSON record a line, each part written atomically
+
+where ``<model>`` is :func:`model_fingerprint`, a hash of the model's source: after a change to the
+model the same command starts afresh in a new subfolder instead of reusing runs of the old model.
 
 and :func:`run_jobs` runs whatever is not in the folder yet on a :mod:`sim.experiments.executors`
 executor (in this process, local processes, or Dask), with a progress bar. Killing it loses at most
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import queue
 import signal
@@ -33,7 +37,23 @@ from typing import Any
 from ..atomic import write_text
 from ..errors import ConfigError
 
-__all__ = ["JobStore", "run_jobs", "JobFailed", "default_chunk"]
+__all__ = ["JobStore", "run_jobs", "JobFailed", "default_chunk", "model_fingerprint", "FINGERPRINTED"]
+
+FINGERPRINTED = ("model", "config.py", "strategy.py", "schema.py", "calibration/markets.py", "calibration/targets.py")
+"""Sources (under ``sim/``) whose change makes earlier runs stale: the model, its settings, the measures."""
+
+
+def model_fingerprint() -> str:
+    """SHA-256 of the source files in :data:`FINGERPRINTED` (paths and bytes, in sorted order)."""
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for entry in FINGERPRINTED:
+        target = root / entry
+        files = sorted(target.rglob("*.py")) if target.is_dir() else [target]
+        for path in files:
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 class JobFailed(RuntimeError):
@@ -54,8 +74,10 @@ class JobStore:
 
     def __init__(self, folder: str | Path, identity: dict[str, Any], what: str = "calibration",
                  flush_seconds: float = 2.0) -> None:
-        self.folder = Path(folder)
-        self.identity = json.loads(json.dumps(identity, sort_keys=True, default=str))
+        self.out = Path(folder)
+        fingerprint = model_fingerprint()
+        self.folder = self.out / "runs" / fingerprint[:16]
+        self.identity = json.loads(json.dumps({**identity, "model_sha256": fingerprint}, sort_keys=True, default=str))
         self.what = what
         self.flush_seconds = flush_seconds
         self.jobs_dir = self.folder / "jobs"
@@ -65,11 +87,12 @@ class JobStore:
 
     def _check(self) -> None:
         meta = self.folder / "identity.json"
-        if self.folder.exists() and not self.folder.is_dir():
-            raise ConfigError(f"--out {self.folder}: exists and is not a folder")
+        if self.out.exists() and not self.out.is_dir():
+            raise ConfigError(f"--out {self.out}: exists and is not a folder")
         if not meta.exists():
-            if self.folder.is_dir() and any(not p.name.startswith(".") for p in self.folder.iterdir()):
-                raise ConfigError(f"--out {self.folder}: folder exists, is not empty and holds no identity.json; "
+            if self.out.is_dir() and not (self.out / "runs").is_dir() and any(
+                    not p.name.startswith(".") for p in self.out.iterdir()):
+                raise ConfigError(f"--out {self.out}: folder exists, is not empty and holds no runs/; "
                                   "choose a new or empty folder")
             return
         try:
@@ -78,7 +101,7 @@ class JobStore:
             raise ConfigError(f"{meta}: unreadable ({err}); delete the folder to start over") from None
         if theirs != self.identity:
             changed = ", ".join(_diff(theirs, self.identity)[:4])
-            raise ConfigError(f"--out {self.folder} holds a different {theirs.get('kind', 'job')} "
+            raise ConfigError(f"--out {self.out} holds a different {theirs.get('kind', 'job')} "
                               f"(changed: {changed}); its results are left untouched: use a new --out folder, "
                               "or delete this one to start over")
 
@@ -91,7 +114,7 @@ class JobStore:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             fh.close()
-            raise ConfigError(f"--out {self.folder}: another {self.what} is writing there; wait for it or stop it") \
+            raise ConfigError(f"--out {self.out}: another {self.what} is writing there; wait for it or stop it") \
                 from None
         self._lock = fh
         if not (self.folder / "identity.json").exists():
