@@ -245,30 +245,31 @@ def _name(n: str) -> str:
 def attribution_sentence(attr: Mapping[str, Any]) -> str:
     """The "why" in one sentence, from the measured shares (largest first).
 
-    E.g. "Why relationship selling leads in baseline: of its log revenue advantage 1.95 (ratio 7.0), repeat
-    business carries +1.20, pitch fatigue +0.40 and reviews +0.15; pressure effects work against it
-    (-0.10); +0.05 remains with every group off."
+    E.g. "Why relationship selling leads in baseline (log revenue advantage +1.95, ratio 7.02): repeat
+    business +1.20, pitch fatigue +0.40 and reviews +0.15 carry most of it; pressure effects -0.10 work
+    against it; +0.05 remains with every group switched off."
     """
     inc, cha = attr["pair"]["incumbent"], attr["pair"]["challenger"]
     total, low, high = attr["total"], attr.get("total_low"), attr.get("total_high")
     clear = low is not None and high is not None and (low > 0 or high < 0)
-    leader = cha if total > 0 else inc
     groups = {k: v for k, v in attr["groups"].items() if k != "remainder"}
     sign = 1.0 if total >= 0 else -1.0
-    ranked = sorted(groups.items(), key=lambda kv: -sign * kv[1]["share"])
-    pro = [(k, v) for k, v in ranked if sign * v["share"] > 0.02 * max(abs(total), 1e-9)][:3]
-    con = [(k, v) for k, v in ranked[::-1] if sign * v["share"] < -0.02 * max(abs(total), 1e-9)][:2]
+    small = 0.02 * max(abs(total), 1e-9)
+    ranked = sorted(groups.values(), key=lambda v: -sign * v["share"])
+    pro = [v for v in ranked if sign * v["share"] > small][:3]
+    con = [v for v in ranked[::-1] if sign * v["share"] < -small][:2]
 
-    def listing(items: list[tuple[str, Any]]) -> str:
-        parts = [f"{v['label']} {v['share']:+.2f}" for _, v in items]
+    def listing(items: list[Any]) -> str:
+        parts = [f"{v['label']} {v['share']:+.2f}" for v in items]
         return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
-    head = (f"Why {_name(leader)} leads in {attr['scenario']}" if clear else
-            f"No clear winner in {attr['scenario']} (interval {low:+.2f} to {high:+.2f})")
-    text = (f"{head}: of the log revenue advantage of {cha.replace('_', ' ')} over {inc.replace('_', ' ')}, "
-            f"{total:+.2f} (ratio {math.exp(total):.2f}), ")
-    text += f"{listing(pro)} {'carry' if len(pro) > 1 else 'carries'} the most" if pro else "no group carries much"
+    numbers = f"log revenue advantage of {cha.replace('_', ' ')} {total:+.2f}, ratio {math.exp(total):.2f}"
+    if clear:
+        text = f"Why {_name(cha if total > 0 else inc)} leads in {attr['scenario']} ({numbers}): "
+    else:
+        text = f"No clear winner in {attr['scenario']} ({numbers}, interval {low:+.2f} to {high:+.2f}): "
+    text += f"{listing(pro)} {'carry' if len(pro) > 1 else 'carries'} most of it" if pro else "no group carries much"
     if con:
-        text += f"; {listing(con)} {'work' if len(con) > 1 else 'works'} the other way"
+        text += f"; {listing(con)} {'work' if len(con) > 1 else 'works'} against it"
     rem = attr["groups"]["remainder"]["share"]
     return text + f"; {rem:+.2f} remains with every group switched off."

@@ -252,11 +252,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
         save(attribution_figure(result), out / "attribution.png")
     if not args.quiet:
-        print(f"{'group':28s} {'share':>8s}  interval")
+        print(f"{'group':34s} {'share':>8s}  interval")
         for g in result["groups"].values():
             lo = "" if g["low"] is None else f"[{g['low']:+.3f}, {g['high']:+.3f}]"
-            print(f"{g['label']:28s} {g['share']:+8.3f}  {lo}")
-        print(f"{'total':28s} {result['total']:+8.3f}  [{result['total_low']:+.3f}, {result['total_high']:+.3f}]")
+            print(f"{g['label']:34s} {g['share']:+8.3f}  {lo}")
+        print(f"{'total':34s} {result['total']:+8.3f}  [{result['total_low']:+.3f}, {result['total_high']:+.3f}]")
         print(result["sentence"])
         print(f"Results in {out}/attribution.json")
     return EXIT_OK

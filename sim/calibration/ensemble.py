@@ -37,7 +37,7 @@ from .stats import mean_interval, spread
 from .targets import CALIBRATION_DIR
 
 __all__ = ["Member", "EnsembleFile", "ENSEMBLE_FILE", "load_ensemble", "dump_ensemble", "run_ensemble",
-           "ensemble_headline", "ensemble_sentence", "NO_WINNER"]
+           "ensemble_headline", "ensemble_sentence", "drivers", "NO_WINNER"]
 
 ENSEMBLE_FILE = CALIBRATION_DIR / "ensemble.yaml"
 """The shipped accepted ensemble."""
@@ -178,10 +178,32 @@ def run_ensemble(cfg: Config, ensemble: EnsembleFile, out: str | Path, *, replic
                     "kept_scenario_settings": sorted(keep & set().union(*(m.market for m in chosen))),
                     "ensemble": {"tried": ensemble.tried, "accepted": ensemble.accepted,
                                  "shipped": len(ensemble.members), "sim_version": ensemble.sim_version}})
+    summary["drivers"] = drivers(chosen, summary["per_member"])
     summary["sentence"] = ensemble_sentence(summary)
     Path(out).mkdir(parents=True, exist_ok=True)
     write_text(Path(out) / "ensemble_summary.json", json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def drivers(members: Sequence[Member], per_member: Sequence[Mapping[str, Any]], top: int = 8) -> list[dict[str, Any]]:
+    """The constants the members' log revenue ratio moves with most: Spearman rank correlations, largest first."""
+    import numpy as np
+    from scipy.stats import spearmanr
+
+    ratio = {p["id"]: p["ratio"] for p in per_member}
+    keep = [m for m in members if ratio.get(m.id) is not None]
+    if len(keep) < 5:
+        return []
+    y = np.log([ratio[m.id] for m in keep])
+    out = []
+    for name in keep[0].market:
+        x = [m.market[name] for m in keep]
+        if len(set(x)) < 2:
+            continue
+        rho = float(spearmanr(x, y)[0])
+        if math.isfinite(rho):
+            out.append({"constant": name, "spearman": round(rho, 3)})
+    return sorted(out, key=lambda d: -abs(d["spearman"]))[:top]
 
 
 def _market(runs: Sequence[Mapping[str, Any]], pair: tuple[str, str]) -> dict[str, Any]:
@@ -267,8 +289,8 @@ def ensemble_sentence(summary: Mapping[str, Any]) -> str:
             f"revenue ratio {cha.replace('_', ' ')} / {inc.replace('_', ' ')} {_r(ratio['median'])}, "
             f"90% range {_r(ratio['low'])}-{_r(ratio['high'])}")
     if cross["never_share"] < 1 and cross["median"] is not None:
-        text += (f"; {_label(cha)} overtakes in week {cross['median']:.0f} (median; 90% range "
-                 f"{cross['low']:.0f}-{cross['high']:.0f}), never in {cross['never_share']:.0%}")
+        text += (f"; where it overtakes, {_label(cha)} does so in week {cross['median']:.0f} (median; 90% range "
+                 f"{cross['low']:.0f}-{cross['high']:.0f}), and never in {cross['never_share']:.0%} of markets")
     else:
         text += f"; {_label(cha)} never overtakes"
     return text + f" (single market with the shipped constants: {_r(single['ratio'])})."
