@@ -61,10 +61,17 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
                    help="run even above the size limits (replicates, estimated memory); you were warned")
     p.add_argument("--no-plots", action="store_true", help="write data files only, no PNG figures")
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
+    p.add_argument("--ensemble", nargs="?", const=True, default=None, metavar="FILE",
+                   help="run on every accepted market of the calibrated ensemble (default: the shipped one) and "
+                   "report the share each strategy wins (as 'python -m sim ensemble'; 3 replicates unless more)")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario, write data and figures, print a plain-language summary."""
+    if getattr(args, "ensemble", None) is not None:
+        from .calibration.cli import cmd_run_ensemble
+
+        return cmd_run_ensemble(args)
     from .model import runner
 
     cfg = config_from_args(args)
@@ -203,6 +210,12 @@ COMMANDS: dict[str, Command] = {
                       "selling", "sim.client.cli:add_arguments", "sim.client.cli:cmd_client"),
     "report": Command("run a scenario with replicates and write a report (HTML + PDF + summary.json)",
                       "sim.report.cli:add_report_arguments", "sim.report.cli:cmd_report"),
+    "calibrate": Command("find the market constants consistent with the calibration targets (history matching)",
+                         "sim.calibration.cli:add_calibrate_arguments", "sim.calibration.cli:cmd_calibrate"),
+    "ensemble": Command("run a scenario on every accepted market: the share of plausible markets each strategy wins",
+                        "sim.calibration.cli:add_ensemble_arguments", "sim.calibration.cli:cmd_ensemble"),
+    "explain": Command("attribute a scenario's result to mechanism groups (Shapley values)",
+                       "sim.calibration.cli:add_explain_arguments", "sim.calibration.cli:cmd_explain"),
 }
 """Subcommands by name."""
 
