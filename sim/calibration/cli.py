@@ -30,7 +30,7 @@ EXIT_OK, EXIT_FAILURE, EXIT_INTERRUPTED = 0, 1, 130
 
 
 def _executor_arguments(p: argparse.ArgumentParser) -> None:
-    from ..cli import count_argument
+    from ..arguments import count_argument
 
     p.add_argument("--workers", type=count_argument("--workers", 1), metavar="N",
                    help="local worker processes (default: all CPUs; 1 = in this process)")
@@ -63,7 +63,7 @@ def _run(fn: Any, *a: Any, **kw: Any) -> Any:
 # ============================================================================ calibrate
 def add_calibrate_arguments(p: argparse.ArgumentParser) -> None:
     """Arguments of ``calibrate``."""
-    from ..cli import count_argument, out_dir_argument
+    from ..arguments import count_argument, out_dir_argument
     from .matching import DEFAULT
 
     p.add_argument("--design", type=count_argument("--design", 2), default=DEFAULT.design, metavar="N",
@@ -152,7 +152,7 @@ def _write_calibration(cal: Any, out: Path, ship: bool, no_plots: bool, quiet: b
 # ============================================================================ ensemble
 def add_ensemble_arguments(p: argparse.ArgumentParser) -> None:
     """Arguments of ``ensemble``."""
-    from ..cli import add_config_arguments, count_argument, out_dir_argument
+    from ..arguments import add_config_arguments, count_argument, out_dir_argument
 
     add_config_arguments(p)
     p.add_argument("--ensemble-file", dest="ensemble", type=Path, metavar="FILE",
@@ -167,14 +167,14 @@ def add_ensemble_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _out(args: argparse.Namespace, kind: str, cfg: Any) -> Path:
-    from ..cli import default_out_dir
+    from ..arguments import default_out_dir
 
     return args.out if args.out is not None else Path("results") / kind / default_out_dir(cfg).name
 
 
 def cmd_ensemble(args: argparse.Namespace) -> int:
     """Run a scenario on the accepted ensemble; print the sentence, write ensemble_summary.json."""
-    from ..cli import config_from_args
+    from ..arguments import config_from_args
     from .ensemble import load_ensemble, run_ensemble
 
     cfg = config_from_args(args)
@@ -212,7 +212,7 @@ def cmd_run_ensemble(args: argparse.Namespace) -> int:
 # ============================================================================ explain
 def add_explain_arguments(p: argparse.ArgumentParser) -> None:
     """Arguments of ``explain``."""
-    from ..cli import add_config_arguments, count_argument, out_dir_argument
+    from ..arguments import add_config_arguments, count_argument, out_dir_argument
     from .attribution import MECHANISMS
 
     add_config_arguments(p)
@@ -232,7 +232,7 @@ def add_explain_arguments(p: argparse.ArgumentParser) -> None:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     """Shapley attribution of the log revenue advantage; print the table and the sentence."""
-    from ..cli import config_from_args
+    from ..arguments import config_from_args
     from .attribution import explain
     from .ensemble import load_ensemble
 
