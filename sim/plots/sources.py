@@ -83,6 +83,6 @@ def plot_sales_by_source(df: pd.DataFrame, title: str | None = None) -> Figure:
             decorate_source_axes(ax, name, colors[name], years, partial)
         axes[0].set_ylabel("Sales per seller per year")
         handles, labels = axes[0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="outside lower center", ncols=len(SOURCES), title="Source of the sale")
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(3, len(SOURCES)), title="Source of the sale")
         fig.suptitle(sources_title(n_runs(df)) if title is None else title, x=0.01, ha="left")
     return fig
