@@ -11,7 +11,7 @@ import sim
 
 MODEL = Path(sim.__file__).parent / "model"
 MODULES = sorted(MODEL.rglob("*.py"))
-MAX_LINES = 400
+MAX_LINES = 420   # "about 400", as tests/test_layout.py
 
 
 def _name(path: Path) -> str:
