@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import check_one_line_error, write_file
 
 from sim import limits
 from sim.cli import main
@@ -120,27 +121,11 @@ COMMAND_LINES: list[tuple[str, list[str], list[str]]] = [
 
 def _write(tmp: Path, files: dict[str, object]) -> None:
     for name, content in files.items():
-        path = tmp / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if callable(content):
-            path.touch()
-            content(path)
-        elif isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(str(content), encoding="utf-8")
+        write_file(tmp / name, content)
 
 
 def _check(capsys: pytest.CaptureFixture[str], argv: list[str], fragments: list[str]) -> None:
-    code = main(argv)
-    out, err = capsys.readouterr()
-    lines = err.strip().splitlines()
-    assert code == 2, f"exit {code}; stderr: {err!r}; stdout: {out[:200]!r}"
-    assert len(lines) == 1, err
-    assert lines[0].startswith("error: "), err
-    assert "Traceback" not in err and ESC not in err
-    for fragment in fragments:
-        assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
+    check_one_line_error(main, capsys, argv, fragments)
 
 
 @pytest.mark.parametrize("files, fragments", [c[1:] for c in SCENARIO_FILES], ids=[c[0] for c in SCENARIO_FILES])

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import check_one_line_error, write_file
 
 from sim import experiments as sw
 from sim import limits
@@ -191,27 +192,10 @@ COMMAND_LINES: list[tuple[str, list[str], list[str]]] = [
 ]
 
 
-def _write(path: Path, content: object) -> None:
-    if callable(content):
-        path.touch()
-        content(path)
-    elif isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(str(content), encoding="utf-8")
 
 
 def _check(capsys: pytest.CaptureFixture[str], argv: list[str], fragments: list[str]) -> str:
-    code = main(argv)
-    out, err = capsys.readouterr()
-    lines = err.strip().splitlines()
-    assert code == 2, f"exit {code}; stderr: {err!r}; stdout: {out[:200]!r}"
-    assert len(lines) == 1, err
-    assert lines[0].startswith("error: "), err
-    assert "Traceback" not in err and ESC not in err
-    for fragment in fragments:
-        assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
-    return lines[0]
+    return check_one_line_error(main, capsys, argv, fragments)
 
 
 @pytest.fixture(scope="module")
@@ -244,7 +228,7 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 def test_hostile_sweep_file(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: object,
                             fragments: list[str]) -> None:
     (tmp_path / "one.yaml").write_text("extends: baseline\nsellers: [{strategy: relationship, count: 2}]\n")
-    _write(tmp_path / "s.yaml", content)
+    write_file(tmp_path / "s.yaml", content)
     _check(capsys, ["sweep", str(tmp_path / "s.yaml"), "--dry-run", "--out", str(tmp_path / "o")], fragments)
     assert not (tmp_path / "o").exists()
 

@@ -175,8 +175,8 @@ def test_student_playground(tmp_path, monkeypatch):
     assert key["scenario"] == "two_cobblers"
     assert key["scenarios"] == sim.scenario_names()
     assert key["revenue_after"] != key["revenue_before"], "moving the slider did not change revenue"
-    assert len(key["rerun_seconds"]) == 4 and all(t > 0 for t in key["rerun_seconds"])  # timed, not judged:
-    # a run-time budget belongs in benchmarks/bench_widgets.py, which prints the figures
+    assert len(key["rerun_seconds"]) == 4   # four re-runs happened; how long they took is for
+    # benchmarks/bench_widgets.py, which prints the figures (no time is judged in a test)
     assert "network.mean_degree" in key["invalid_error"] and "Traceback" not in key["invalid_error"]
     assert key["error_after_reset"] is None
     assert key["controls"] >= 30
@@ -204,5 +204,4 @@ def test_researcher_sweeps(tmp_path, monkeypatch):
     assert len(levels) >= 3 and len(key["param_ratio"]) == len(levels)
     for r in key["param_ratio"].values():
         assert r["ratio_low"] <= r["ratio_mean"] <= r["ratio_high"]
-    assert key["elapsed_s"] > 0   # reported, never judged here: a machine busy with other work is slower
     assert images(nb) >= 4

@@ -16,7 +16,6 @@ import os
 import runpy
 import secrets
 import shutil
-import socket
 import stat
 import subprocess
 import sys
@@ -25,6 +24,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from support import free_port, stop_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_CONFIG = ROOT / "notebooks" / "jupyter_server_config.py"
@@ -190,24 +190,6 @@ def test_strip_outputs_hook():
         assert json.dumps(other) == before
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    """Stop a Jupyter server with SIGTERM, on which it shuts its kernels down and exits.
-
-    (SIGINT asks for a confirmation, and a job started in the background ignores it.)
-    """
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_saving_through_jupyterlab_server_strips_outputs(tmp_path):
@@ -215,7 +197,7 @@ def test_saving_through_jupyterlab_server_strips_outputs(tmp_path):
         pytest.importorskip("jupyterlab")
     root = tmp_path / "notebooks"
     shutil.copytree(ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     log = tmp_path / "lab.log"
     cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
            f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--ServerApp.root_dir={root}",
@@ -260,5 +242,5 @@ def test_saving_through_jupyterlab_server_strips_outputs(tmp_path):
         assert "widgets" not in on_disk["metadata"]
         assert "Pre-save hook" not in log.read_text()       # the hook ran without failing
     finally:
-        _stop(proc)
+        stop_server(proc)
     assert "Overriding existing pre_save_hook" not in log.read_text()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
@@ -105,7 +106,7 @@ class RunView:
         return self._curves[key]
 
 
-class Panel:
+class Panel(ABC):
     """One axes of a :class:`LiveFigure`: a frame (:meth:`frame`) and a layer (:meth:`layer`)."""
 
     ax: Axes
@@ -114,13 +115,13 @@ class Panel:
         """Draw into ``ax`` from now on (called when the figure is (re)built)."""
         self.ax = ax
 
+    @abstractmethod
     def frame(self, view: RunView) -> Hashable:
         """Set up what does not change between similar runs; return a key that changes when it does."""
-        raise NotImplementedError
 
+    @abstractmethod
     def layer(self, view: RunView) -> list[Artist | Container]:
         """Draw this run's data; return every artist (and bar container) made, to be removed next time."""
-        raise NotImplementedError
 
 
 def _text(spec: str | Callable[[RunView], str] | None, view: RunView, default: str = "") -> str:
