@@ -5,10 +5,11 @@ Must not: run anything or know what the numbers mean.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
+
+from ..model.comparison import mean_interval  # the one t-interval of the project (re-exported here)
 
 __all__ = ["weighted_quantile", "mean_interval", "spread"]
 
@@ -31,18 +32,3 @@ def spread(values: Sequence[float], weights: Sequence[float] | None = None) -> d
     """Median and the 5-95% range of ``values`` (weighted)."""
     return {"median": weighted_quantile(values, weights, 0.5), "low": weighted_quantile(values, weights, 0.05),
             "high": weighted_quantile(values, weights, 0.95)}
-
-
-def mean_interval(values: Sequence[float]) -> dict[str, float | None]:
-    """Mean and 95% t-interval of the mean (the interval is the mean itself for a single value)."""
-    from scipy import stats
-
-    arr = np.asarray([v for v in values if v is not None], dtype=float)
-    arr = arr[np.isfinite(arr)]
-    if len(arr) == 0:
-        return {"mean": None, "low": None, "high": None}
-    mean = float(arr.mean())
-    if len(arr) < 2:
-        return {"mean": mean, "low": mean, "high": mean}
-    half = float(stats.t.ppf(0.975, len(arr) - 1) * arr.std(ddof=1) / math.sqrt(len(arr)))
-    return {"mean": mean, "low": mean - half, "high": mean + half}
