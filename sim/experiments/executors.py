@@ -28,9 +28,6 @@ import logging
 import math
 import multiprocessing
 import os
-import select
-import signal
-import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -39,6 +36,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from ..config import ConfigError
+from ..model.workers import init_worker
 
 __all__ = [
     "Executor", "InProcessExecutor", "LocalProcessExecutor", "DaskExecutor", "ExecutorLost", "make_executor",
@@ -125,35 +123,6 @@ class InProcessExecutor(Executor):
 
 
 # ------------------------------------------------------------------------------- local processes
-def _watch_parent(pid: int) -> None:
-    """Exit this worker as soon as process ``pid`` (the sweep) is gone, e.g. after a SIGKILL.
-
-    Checking our own parent is not enough: with the forkserver start method the parent is the
-    fork server, which lives as long as any worker does.
-    """
-    try:
-        fd = os.pidfd_open(pid)
-    except (AttributeError, OSError):
-        fd = None
-    if fd is not None:
-        select.select([fd], [], [])   # readable once the process has exited
-        os._exit(0)
-    while True:  # pragma: no cover - systems without pidfd
-        time.sleep(0.5)
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            os._exit(0)
-        except PermissionError:
-            pass
-
-
-def _init_worker(parent_pid: int) -> None:
-    """Worker start-up: Ctrl-C is the parent's business; die with the parent."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True, name="watch-parent").start()
-
-
 class LocalProcessExecutor(Executor):
     """A pool of worker processes on this machine (``concurrent.futures``, forkserver start).
 
@@ -173,7 +142,7 @@ class LocalProcessExecutor(Executor):
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=self._ctx, initializer=_init_worker,
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=self._ctx, initializer=init_worker,
                                    initargs=(os.getpid(),))
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future:

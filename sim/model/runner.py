@@ -16,7 +16,6 @@ import json
 import math
 import multiprocessing
 import os
-import signal
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -32,6 +31,7 @@ from ..config import Config, load_scenario
 from .comparison import NO_LEADER, compare_runs, mean_interval, summary_interval
 from .market import Market
 from .metrics import summarize
+from .workers import init_worker
 
 __all__ = ["Results", "run", "run_replicates", "run_replicate", "combine_replicates", "replicate_seed",
            "model_function", "aggregate_summaries", "mean_interval", "flatten_summary"]
@@ -292,25 +292,8 @@ def _worker_pool(workers: int) -> ProcessPoolExecutor:
     ctx = multiprocessing.get_context(method)
     if method == "forkserver":
         ctx.set_forkserver_preload(["sim.model.runner"])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_start,
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=init_worker,
                                initargs=(os.getpid(),))
-
-
-def _worker_start(parent: int) -> None:
-    """In a worker: Ctrl-C is the parent's business, and the worker exits when the parent is gone."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-    def watch() -> None:
-        while True:
-            time.sleep(0.5)
-            try:
-                os.kill(parent, 0)
-            except ProcessLookupError:
-                os._exit(0)
-            except PermissionError:
-                pass
-
-    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
 
 def aggregate_summaries(summaries: list[dict[str, Any]]) -> dict[str, Any]:
