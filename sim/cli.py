@@ -25,6 +25,7 @@ from . import limits
 from .client import cli as _client
 from .config import CONFIG_DIR, Config, ConfigError, load_scenario, parse_assignment, scenario_names
 from .experiments import cli as _experiments
+from .experiments import presets_cli as _presets
 from .narrate import format_summary
 from .report import cli as _report
 from .safeyaml import read_yaml
@@ -187,6 +188,7 @@ COMMANDS: dict[str, Command] = {
                        _experiments.analyze_command(figures="sim.plots.sweeps:write_figures")),
     "client": Command(_client.HELP, _client.add_arguments, _client.cmd_client),
     "report": Command(_report.REPORT_HELP, _report.add_report_arguments, _report.cmd_report),
+    "presets": Command(_presets.HELP, _presets.add_arguments, _presets.cmd_presets),
 }
 """Subcommands by name."""
 
