@@ -196,6 +196,7 @@ def test_search_is_deterministic_and_the_same_for_one_or_two_workers(tiny: sim.C
             stages = [p["stage"] for p in s["points"]]
             assert stages.count("explore") == TINY_BUDGET.points + 1   # the incumbent too
             assert stages.count("refine") == TINY_BUDGET.refine_points
+            assert 1 <= stages.count("edges") <= 2 * FAMILIES[pole].dimension + 1
             assert FAMILIES[pole].contains(Strategy(**s["chosen"]["knobs"]))
             assert s["chosen"]["low"] <= s["chosen"]["mean"] <= s["chosen"]["high"]
             finals = [p for p in s["points"] if p["stage"] == "final"]

@@ -9,7 +9,10 @@ default), with the other pole playing a fixed strategy:
    the box, each run with the same ``replicates`` seeds (common random numbers);
 2. *refine*: Latin hypercubes in smaller boxes (``refine_fraction`` of the family width either
    side) around the ``refine_around`` best points, same seeds;
-3. *final*: the ``top`` best points so far and the incumbent, re-run with ``final_replicates``
+3. *edges*: from the best point so far, each free knob alone at either end of the box, then one
+   point combining every such move that raised the mean (optima of monotone knobs, such as
+   pressure for relationship selling, sit on the box's faces, where random designs rarely land);
+4. *final*: the ``top`` best points so far and the incumbent, re-run with ``final_replicates``
    fresh common seeds (so the winner's interval is not flattered by its selection); the best by
    mean is chosen, with its 95% interval and its paired gain over the incumbent.
 
@@ -56,10 +59,11 @@ class SearchBudget:
 
     Attributes:
         points: explore stage: Latin hypercube points (the incumbent is added).
-        replicates: replicates per point in the explore and refine stages (common seeds).
+        replicates: replicates per point in the explore, refine and edges stages (common seeds).
         refine_points: refine stage: points in all the smaller boxes together.
         refine_around: how many of the best explored points get a smaller box.
         refine_fraction: half-width of a smaller box, as a share of the family's width.
+        edges: run the edges stage.
         top: final stage: best points so far re-run (the incumbent is added).
         final_replicates: replicates per point in the final stage (fresh common seeds).
         rounds: 1 = against the other pole's shipped preset; 2 = plus one best-response round.
@@ -70,6 +74,7 @@ class SearchBudget:
     refine_points: int = 12
     refine_around: int = 3
     refine_fraction: float = 0.15
+    edges: bool = True
     top: int = 5
     final_replicates: int = 16
     rounds: int = 2
@@ -93,7 +98,8 @@ class SearchBudget:
 
     def runs_per_search(self) -> int:
         """Model runs of one family in one round, at most (duplicates after rounding are skipped)."""
-        return ((self.points + 1 + self.refine_points) * self.replicates
+        edges = 2 * len(Strategy.model_fields) + 1 if self.edges else 0
+        return ((self.points + 1 + self.refine_points + edges) * self.replicates
                 + (self.top + 1) * self.final_replicates)
 
     def total_runs(self) -> int:
@@ -207,6 +213,26 @@ class _Round:
         return [Strategy(**p["knobs"]) for p in pool[:k]]
 
 
+def _edge_moves(family: Family, center: Strategy) -> list[Strategy]:
+    """``center`` with one free knob at its box's low or high end (knobs in order, low first)."""
+    return [center.model_copy(update={knob: end}) for knob in family.free_knobs for end in family.box(knob)
+            if getattr(center, knob) != end]
+
+
+def _combined(r: _Round, center: Strategy) -> Strategy:
+    """``center`` with every one-knob edge move whose mean beat the centre's (the best end per knob)."""
+    means = {_key(Strategy(**p["knobs"])): p["mean"] for p in r.points if p["stage"] != "final"}
+    update = {}
+    for knob in r.family.free_knobs:
+        best, value = means[_key(center)], getattr(center, knob)
+        for end in r.family.box(knob):
+            m = means.get(_key(center.model_copy(update={knob: end})))
+            if m is not None and m > best:
+                best, value = m, end
+        update[knob] = value
+    return center.model_copy(update=update)
+
+
 def _stage_seed(seed: int, round_: int, pole: str, stage: int) -> list[int]:
     return [int(seed) % 2**63, round_, POLES.index(pole), stage]
 
@@ -259,10 +285,18 @@ def _search_round(executor: Executor, base: Config, round_: int, opponents: Mapp
             news += _lhs(r.family.around(c, budget.refine_fraction), each, _stage_seed(seed, round_, r.pole, 10 + j))
         pick[r.pole] = r.fresh(news)
     _run_stage(executor, base, rounds, "refine", pick, crn)
-    # 3. final: the best so far and the incumbent, on fresh common seeds
+    searched: tuple[str, ...] = ("explore", "refine")
+    if budget.edges:   # 3. edges: each knob alone at the ends of the box, then the helpful moves together
+        centers = {r.pole: r.best(searched, 1)[0] for r in rounds}
+        pick = {r.pole: r.fresh(_edge_moves(r.family, centers[r.pole])) for r in rounds}
+        _run_stage(executor, base, rounds, "edges", pick, crn)
+        pick = {r.pole: r.fresh([_combined(r, centers[r.pole])]) for r in rounds}
+        _run_stage(executor, base, rounds, "edges", pick, crn)
+        searched += ("edges",)
+    # 4. final: the best so far and the incumbent, on fresh common seeds
     pick = {}
     for r in rounds:
-        finalists = r.best(("explore", "refine"), budget.top)
+        finalists = r.best(searched, budget.top)
         if _key(r.incumbent) not in {_key(s) for s in finalists}:
             finalists.append(r.incumbent)
         pick[r.pole] = finalists
