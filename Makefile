@@ -41,6 +41,7 @@ help:
 	@echo "make dashboard  serve the consultant dashboard with Voila at http://127.0.0.1:8866/ (PORT=...)"
 	@echo "                both listen on 127.0.0.1 only; HOST=... needs ALLOW_REMOTE=1 (anyone reaching it runs code)"
 	@echo "make validate   rerun the validity checks and regenerate docs/VALIDATION.md (~3 min)"
+	@echo "make calibrate  history matching: regenerate the accepted ensemble sim/configs/calibration/ensemble.yaml"
 	@echo "make scenarios  list the shipped scenarios"
 	@echo "make environment.yml  regenerate environment.yml from the pins in pyproject.toml"
 	@echo "make clean      remove results/ and caches;  make clean-venv  remove .venv"
@@ -73,7 +74,7 @@ $(STAMP): pyproject.toml | $(VENV_PY)
 	$(VENV_PY) -m pip install $(PIP_FLAGS) --quiet --upgrade pip
 	$(VENV_PY) -m pip install $(PIP_FLAGS) -e '.[$(EXTRAS)]'
 	@echo "compiling the model's numba kernels into their on-disk cache (once, about half a minute)"
-	$(VENV_PY) -c 'import sim.kernels; sim.kernels.warm_up()'
+	$(VENV_PY) -c 'import sim.model.warmup; sim.model.warmup.warm_up()'
 	@touch $(STAMP)
 
 # -- the two commands ----------------------------------------------------------------------------
@@ -185,3 +186,13 @@ lab: $(STAMP)
 WORKERS ?= 2
 validate: $(STAMP)
 	$(VENV_PY) -m sim.validation.report --workers $(WORKERS)
+
+# -- calibration ---------------------------------------------------------------------------------
+# Regenerates the shipped accepted ensemble (sim/configs/calibration/ensemble.yaml) from the targets
+# and priors in sim/configs/calibration/ by history matching (docs/CALIBRATION.md), with diagnostics
+# in results/calibration/ and the two figures in docs/figures/. Resumable: after an interruption the
+# same command finishes only the missing runs (delete results/calibration/ to start over, e.g. after a
+# model change). About 16,000 year-1 runs: a few minutes on 2 idle cores. WORKERS sets the processes.
+.PHONY: calibrate
+calibrate: $(STAMP)
+	$(VENV_PY) -m sim calibrate --workers $(WORKERS) --out results/calibration --ship --figures docs/figures

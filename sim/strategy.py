@@ -43,8 +43,10 @@ class Strategy(Settings):
     )
     minutes_per_contact: float = Field(
         10.0, ge=1.0, le=120.0,
-        description="Minutes spent on one contact (cold call, follow-up or keep-in-touch "
-        "conversation); the essay's '5 to 20 minutes out of 24 hours'. [minutes, 1..120]",
+        description="Minutes the seller spends talking in one contact (cold call, follow-up or "
+        "keep-in-touch conversation); the essay's '5 to 20 minutes out of 24 hours'. Genuine "
+        "interest adds listening time on top; trust gained per contact saturates with its length "
+        "(market.contact_saturation_minutes), so longer contacts buy less per minute. [minutes, 1..120]",
     )
     pressure: float = Field(
         0.3, ge=0.0, le=1.0,
@@ -53,8 +55,9 @@ class Strategy(Settings):
     )
     genuine_interest: float = Field(
         0.5, ge=0.0, le=1.0,
-        description="Genuine interest in the customer: the fraction of each contact minute "
-        "that builds trust. [0..1]",
+        description="Genuine interest in the customer: scales the trust each contact builds. "
+        "Costs listening time: a contact lasts minutes_per_contact x (1 + market.listening_share "
+        "x genuine_interest), so fewer contacts fit into an hour. [0..1]",
     )
     fit_threshold: float = Field(
         0.0, ge=0.0, le=1.0,
@@ -65,7 +68,9 @@ class Strategy(Settings):
     keeps_log: float = Field(
         0.0, ge=0.0, le=1.0,
         description="Keeps a log of what it learns about each customer: follow-up and "
-        "keep-in-touch contacts build up to (1 + market.log_bonus) times more trust. [0..1]",
+        "keep-in-touch contacts build up to (1 + market.log_bonus) times more trust. Costs "
+        "market.log_minutes of admin per contact (times keeps_log). Contact records (who was "
+        "called when) are kept by every seller anyway. [0..1]",
     )
     follow_up: float = Field(
         0.2, ge=0.0, le=1.0,
@@ -79,12 +84,16 @@ class Strategy(Settings):
     )
     asks_referrals: float = Field(
         0.0, ge=0.0, le=1.0,
-        description="How consistently the seller asks satisfied customers for referrals. "
-        "[0..1]",
+        description="Chance the seller asks a buyer for referrals after a sale: an asked, "
+        "satisfied buyer refers more (market.referral_ask_lift); an asked buyer below neutral "
+        "satisfaction loses trust (market.ask_annoyance); each ask takes market.ask_minutes of "
+        "customer time. [probability, 0..1]",
     )
     invites_reviews: float = Field(
         0.0, ge=0.0, le=1.0,
-        description="How consistently the seller invites customers to post a review. [0..1]",
+        description="Chance the seller invites a buyer to post a review: more reviews "
+        "(market.review_ask_lift) from satisfied and dissatisfied buyers alike; each invitation "
+        "takes market.ask_minutes of customer time. [probability, 0..1]",
     )
 
 

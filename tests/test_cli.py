@@ -116,6 +116,50 @@ def test_replicates_give_mean_and_interval(tmp_path: Path, capsys: pytest.Captur
     assert "95% confidence intervals" in out
     assert "[" in out and "–" in out  # mean [low–high]
     assert "of 3 runs" in out
+    assert summary["leader_basis"] == "replicates" and summary["compared"] == ["relationship", "numbers_game"]
+    for line in out.splitlines()[3:5]:   # who is ahead after year 1 / at the horizon: a verdict or no clear winner
+        verdict = line.split(": ", 1)[1]
+        assert verdict.startswith(("relationship ahead (", "numbers_game ahead (", "no clear winner (")), line
+        assert "in this one run" not in line
+
+
+def test_workers_give_the_same_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 12: --workers N runs replicates in N processes; the numbers do not depend on N."""
+    for n in ("1", "2"):
+        code, _, err = run_cli(capsys, "run", "baseline", *SMALL, "--replicates", "3", "--workers", n, "--no-plots",
+                               "--quiet", "--out", str(tmp_path / n))
+        assert code == 0, err
+    assert (tmp_path / "1" / "summary.json").read_text() == (tmp_path / "2" / "summary.json").read_text()
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "1" / "timeseries.parquet"),
+                                  pd.read_parquet(tmp_path / "2" / "timeseries.parquet"))
+    code, _, err = run_cli(capsys, "run", "baseline", "--workers", "0")
+    assert_one_line_error(code, err, "--workers = 0")
+
+
+def test_run_imports_only_what_it_needs(tmp_path: Path) -> None:
+    """``run --no-plots`` imports neither matplotlib nor the sweep, client or report code."""
+    code = ("import sys; from sim.cli import main; "
+            f"rc = main(['run', 'baseline', '--weeks', '5', '--customers', '100', '--no-plots', '--quiet', "
+            f"'--out', {str(tmp_path / 'o')!r}]); "
+            "print(rc, sorted({m.split('.')[0] if not m.startswith('sim.') else '.'.join(m.split('.')[:2]) "
+            "for m in sys.modules if m.startswith(('matplotlib', 'sim.experiments', 'sim.client', 'sim.report', "
+            "'sim.plots', 'sim.ui', 'sim.validation'))}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout.strip().splitlines()
+    assert out[-1] == "0 []", out
+
+
+def test_commands_register_their_modules_help_lines() -> None:
+    from sim import cli
+    from sim.client import cli as client_cli
+    from sim.experiments import cli as experiments_cli
+    from sim.report import cli as report_cli
+
+    assert cli.COMMANDS["sweep"].help == experiments_cli.SWEEP_HELP
+    assert cli.COMMANDS["analyze"].help == experiments_cli.ANALYZE_HELP
+    assert cli.COMMANDS["client"].help == client_cli.HELP
+    assert cli.COMMANDS["report"].help == report_cli.REPORT_HELP
+    assert cli.COMMANDS["report"].handler is report_cli.cmd_report   # "module:function", resolved on use
 
 
 def test_overrides_are_applied(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -167,7 +211,26 @@ def test_custom_strategy_names(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "1 hustler + 2 friend sellers" in out
     assert "friend" in out.split("Crossover:")[1].splitlines()[0]
     assert "numbers_game" not in out and "relationship" not in out
+    assert "Compares friend over hustler (the second seller group over the first)" in out
+    assert "ratio friend ÷ hustler" in out
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["compared"] == ["friend", "hustler"]
     assert (tmp_path / "out" / "funnel.png").exists()
+
+
+def test_relationship_listed_first_is_still_relationship_over_numbers_game(tmp_path: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = tmp_path / "flipped.yaml"
+    scenario.write_text("extends: baseline\nname: flipped\nweeks: 60\nmarket: {customers: 300}\nsellers:\n"
+                        "  - {strategy: relationship, count: 2}\n  - {strategy: numbers_game, count: 2}\n")
+    code, out, err = run_cli(capsys, "run", str(scenario), "--no-plots", "--out", str(tmp_path / "out"))
+    assert code == 0, err
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    rel, ng = (summary["strategies"][n]["revenue_total"] for n in ("relationship", "numbers_game"))
+    assert summary["compared"] == ["relationship", "numbers_game"]
+    assert summary["revenue_ratio"] == pytest.approx(rel / ng)          # not its inverse
+    assert "Compares relationship over numbers_game: every ratio" in out
+    assert out.count("ratio relationship ÷ numbers_game") == 2          # year 1 and the horizon, the same way round
+    assert "relationship overtakes numbers_game" in out or "relationship never overtakes numbers_game" in out
 
 
 # ------------------------------------------------------------------------------------------- summary text

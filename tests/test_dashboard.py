@@ -144,6 +144,24 @@ def test_dashboard_knob_reruns_and_reset_restores(dashboard):
     assert dashboard.summary() == before
 
 
+def test_dashboard_in_the_background_gives_the_same_numbers(export_root):
+    """In a live kernel a change returns at once; worker processes fill in the same numbers as sim.run_replicates."""
+    dash = ConsultantDashboard("two_cobblers", replicates=REPLICATES, export_dir=export_root, background=True)
+    assert dash.background and dash.runs == 1   # the first run: in this process, before the page shows
+    dash.panel.set("strategy.1.minutes_per_contact", 8.0)
+    dash.panel.set("strategy.1.minutes_per_contact", 9.0)   # the 8-minute set goes stale: never shown
+    summary = dash.summary()   # waits for the whole set
+    assert dash.runs == 2 and dash.error is None and "run 2:" in dash.status.value
+    assert "sim-pending" not in dash.headline._dom_classes
+    direct = sim.run_replicates(dash.config(), REPLICATES, workers=1)
+    for name, key in (("numbers_game", "numbers_game"), ("relationship", "relationship_tuned")):
+        expected = direct.summary["strategies"][key]["revenue_total"]["mean"]
+        assert summary["revenue_total"][name] == pytest.approx(expected)
+    assert len(dash.results.runs) == REPLICATES
+    assert all(image.value[:4] == b"\x89PNG" for image in (dash.revenue_image, dash.sources_image, dash.why_image))
+    assert set(dash.timings[-1]) >= {"model_s", "draw_s", "total_s"}
+
+
 def test_dashboard_has_no_folder_box(dashboard):
     """A visitor cannot choose where the server writes: no free-text box anywhere on the page."""
     texts = [w for w in widgets_in(dashboard.widget) if isinstance(w, (W.Text, W.Textarea, W.Combobox))]

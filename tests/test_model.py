@@ -1,4 +1,4 @@
-"""Tests for sim.market through its public behaviour: determinism, invariants, switches, fairness."""
+"""Tests for sim.model.market through its public behaviour: determinism, invariants, switches, fairness."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sim.config import validate_config
 N_CUSTOMERS = 400
 WEEKS = 104
 FUNNEL = ("leads", "prospects", "presentations", "sales")
-SOURCES = ("sales_new", "sales_repeat", "sales_referral", "sales_inbound")
+SOURCES = ("sales_new", "sales_repeat", "sales_referral", "sales_inbound", "sales_handoff")
 
 
 def small(**updates) -> sim.Config:
@@ -158,12 +158,19 @@ def test_customers_conserved(baseline_run) -> None:
     assert (retained <= N_CUSTOMERS).all()
     # customers retained = customers who have bought from someone in this market
     assert retained.iloc[-1] == (model.customers.purchases > 0).sum()
-    # every purchase is a sale of some seller
-    assert model.customers.purchases.sum() == df["sales"].sum()
-    # every review written by a customer is counted by exactly one seller
+    # leavers take their purchases and reviews with them (their reviews stay on the board)
+    assert model.customers.purchases.sum() <= df["sales"].sum()
     final_reviews = df[df["week"] == WEEKS]["reviews_count"].sum()
-    assert model.customers.reviews_written.sum() == final_reviews
+    assert model.customers.reviews_written.sum() <= final_reviews
     assert final_reviews == df["reviews_new"].sum()
+
+
+def test_customers_conserved_in_a_fixed_population() -> None:
+    model, df = run_model(small(**{"market.turnover_per_year": 0.0}), seed=11)
+    assert model.customers.purchases.sum() == df["sales"].sum()   # every purchase is a sale of some seller
+    final_reviews = df[df["week"] == WEEKS]["reviews_count"].sum()
+    assert model.customers.reviews_written.sum() == final_reviews == df["reviews_new"].sum()
+    assert df["market_newcomers"].sum() == 0
 
 
 @pytest.mark.parametrize("updates", [
@@ -183,12 +190,16 @@ def test_a_customer_buys_at_most_once_a_week(updates: dict) -> None:
     assert before.sum() > 0
 
 
-def test_market_share_sums_to_one_when_anyone_sells(baseline_run) -> None:
+def test_market_share_is_against_the_whole_market(baseline_run) -> None:
+    """Sellers' shares and the outside option's share of the needs resolved in a week add up to one."""
     _, df = baseline_run
-    by_week = df.groupby("week").agg(share=("market_share", "sum"), sales=("sales", "sum"))
-    sold = by_week["sales"] > 0
-    np.testing.assert_allclose(by_week.loc[sold, "share"], 1.0)
-    assert (by_week.loc[~sold, "share"] == 0).all()
+    by_week = df.groupby("week").agg(share=("market_share", "sum"), sales=("sales", "sum"),
+                                     outside=("market_needs_outside", "first"))
+    resolved = by_week["sales"] + by_week["outside"]
+    some = resolved > 0
+    np.testing.assert_allclose(by_week.loc[some, "share"] + by_week.loc[some, "outside"] / resolved[some], 1.0)
+    assert (by_week.loc[~some, "share"] == 0).all()
+    assert by_week["outside"].sum() > 0
 
 
 def test_hours_within_budget_on_average(baseline_run) -> None:
@@ -201,12 +212,21 @@ def test_hours_within_budget_on_average(baseline_run) -> None:
 
 @pytest.mark.parametrize("customers", [N_CUSTOMERS, 2000])
 def test_equal_hours_across_sellers(customers: int) -> None:
-    """All sellers have the same weekly hours, and use them: each within 15% of hours_per_week."""
+    """All sellers have the same weekly hours and never use more than 15% over them on average.
+
+    In the default-sized market they use them (within 15%). In a small town a numbers-game seller runs out of
+    people it has not called within their attention window, and its remaining prospecting time is unused.
+    """
     cfg = small(**{"market.customers": customers})
     _, df = run_model(cfg, seed=4)
     hours = cfg.market.hours_per_week
     mean = df.groupby("seller", observed=True)["hours_used"].mean()
-    assert ((mean - hours).abs() <= 0.15 * hours).all(), mean.round(2).to_dict()
+    assert (mean <= 1.15 * hours).all(), mean.round(2).to_dict()
+    if customers >= 2000:
+        assert ((mean - hours).abs() <= 0.15 * hours).all(), mean.round(2).to_dict()
+    else:
+        rel = mean[[name.startswith("relationship") for name in mean.index]]
+        assert ((rel - hours).abs() <= 0.15 * hours).all(), mean.round(2).to_dict()
 
 
 def test_funnel_monotone_per_seller(baseline_run) -> None:

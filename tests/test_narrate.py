@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -55,13 +56,22 @@ def test_horizons_and_years():
 # ----------------------------------------------------------------------------------------- a run
 def test_headline_numbers_and_cards(single, replicated):
     h = narrate.headline_numbers(single.summary)
-    assert h["leader_final"] == single.summary["leader_final"]
+    assert h["leader_final"] == single.summary["leader_final"] and h["leader_basis"] == "one run"
+    assert h["compared"] == ["relationship", "numbers_game"]
     cards = narrate.headline_cards(single.summary)
-    assert [c.key for c in cards][2:] == ["Crossover week", "Revenue ratio"]
-    assert cards[0].key == "Leader after 1 year" and cards[1].strategy == single.summary["leader_final"]
-    assert cards[3].value == narrate.times(single.summary["revenue_ratio"])
+    assert [c.key for c in cards] == ["After 1 year", "After 60 weeks", "Revenue ratio, 60 weeks", "Crossover week"]
+    assert cards[1].value == "One run: no verdict" and cards[1].strategy is None   # one run is never a verdict
+    assert cards[2].value == narrate.times(single.summary["revenue_ratio"])
     rep = narrate.headline_cards(replicated.summary)   # {mean, low, high} values work too
-    assert rep[3].value == narrate.times(replicated.summary["revenue_ratio"]["mean"])
+    assert rep[2].value == narrate.times(replicated.summary["revenue_ratio"]["mean"])
+    assert rep == narrate.headline_cards(replicated.summary, replicated.runs)   # summary alone or with its runs
+    assert "2 simulated markets" in rep[1].detail
+
+
+def test_the_notebook_cards_are_the_dashboard_cards():
+    from sim.narrate import verdict
+
+    assert narrate.headline_cards is verdict.headline_cards is verdict.meeting_cards
 
 
 def test_one_strategy_gets_one_card():
@@ -89,17 +99,32 @@ def test_story_uses_the_same_numbers_as_the_cards(single):
     assert "**After one year**" in story and "**Why**" in story
     assert narrate.money(h["revenue_total"][h["leader_final"]]) in story
     assert f"{single.config.market.trust_threshold:g}" in story
+    assert "in this one run" in story and "**One simulated market**" in story
 
 
 def test_format_summary_single_and_replicates(single, replicated):
     text = narrate.format_summary(single, "out")
     assert text.startswith(f"Scenario: {single.config.name} — ") and text.endswith("Results written to out/")
-    for part in ("After year 1:", "Crossover:", "Referrals received per seller:", "Why — per seller", "Funnel in"):
+    for part in ("After year 1:", "Crossover:", "Referrals received per seller:", "Why — per seller", "Funnel in",
+                 "Compares relationship over numbers_game: every ratio is relationship ÷ numbers_game"):
         assert part in text
-    assert "95% confidence intervals" in narrate.format_summary(replicated)
+    assert "ahead in this one run; run --replicates 10 for an interval" in text
+    reps = narrate.format_summary(replicated)
+    assert "95% confidence intervals" in reps and "in this one run" not in reps
+    assert "ratio relationship ÷ numbers_game" in reps
+    assert not re.search(r"(relationship|numbers_game) leads", reps)   # no leader-over-laggard ratio any more
     from sim.cli import format_summary
 
     assert format_summary is narrate.format_summary   # the command line prints exactly this
+
+
+def test_format_summary_says_who_is_ahead_by_the_verdict(replicated):
+    from sim.narrate import verdict
+
+    for line, metric in zip(narrate.format_summary(replicated).splitlines()[3:5], ("revenue_year1", "revenue_total"),
+                            strict=True):
+        c = verdict.compare(replicated.runs, metric)
+        assert line.split(": ", 1)[1].startswith(f"{c.winner} ahead" if c.winner else "no clear winner"), line
 
 
 def test_narrate_imports_no_plotting_or_widgets():

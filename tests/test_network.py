@@ -126,27 +126,6 @@ def test_does_not_use_global_random_state() -> None:
     np.testing.assert_array_equal(a.indices, b.indices)
 
 
-def test_gather_matches_naive_loop() -> None:
-    g = build_network("scale_free", 60, 4, 0.0, np.random.default_rng(7))
-    nodes = np.array([3, 0, 59, 3, 17, 42, 17], dtype=np.int64)
-    pos, friend = g.gather(nodes)
-    exp_pos, exp_friend = [], []
-    for k, i in enumerate(nodes):
-        for j in g.friends_of(int(i)):
-            exp_pos.append(k)
-            exp_friend.append(int(j))
-    np.testing.assert_array_equal(pos, exp_pos)
-    np.testing.assert_array_equal(friend, exp_friend)
-
-
-def test_gather_empty_and_isolated() -> None:
-    g = build_network("none", 10, 0, 0.0, np.random.default_rng(0))
-    pos, friend = g.gather(np.array([1, 2, 3]))
-    assert pos.size == 0 and friend.size == 0
-    pos, friend = g.gather(np.array([], dtype=np.int64))
-    assert pos.size == 0 and friend.size == 0
-
-
 def test_friends_of_out_of_range() -> None:
     g = build_network("random", 10, 2, 0.0, np.random.default_rng(0))
     with pytest.raises(IndexError):

@@ -1,9 +1,10 @@
 """Every notebook runs top to bottom on a fresh kernel, and computes what it claims.
 
 Notebooks are executed with nbclient on the ``python3`` kernel of the interpreter running the tests
-(the venv's ipykernel), from the ``notebooks/`` folder as Jupyter would. Each story notebook ends
-with a cell tagged ``test-output`` that prints its key numbers as JSON; the tests read that output.
-Committed notebooks carry no outputs.
+(the venv's ipykernel), from the ``notebooks/`` folder as Jupyter would. The notebooks hold nothing
+for the tests: after a notebook has run, the test executes a *probe* (code kept here, in
+:data:`PROBES`) in the same kernel, which prints the notebook's key numbers as JSON from the
+variables the notebook left behind. Committed notebooks carry no outputs.
 """
 
 from __future__ import annotations
@@ -32,21 +33,79 @@ NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 EXPECTED = {"consultant_demo", "student_playground", "researcher_sweeps", "dashboard"}
 
 
+PROBES = {
+    'consultant_demo': (
+        'import json\n'
+        'key = headline_numbers(results.summary)\n'
+        'key["scenario"] = SCENARIO\n'
+        'key["seed"] = SEED\n'
+        'key["exported"] = sorted(p.name for p in paths)\n'
+        'key["dashboard_leader_final"] = dashboard.summary()["leader_final"]\n'
+        'key["sales_by_source"] = {name: s["sales_by_source"] for name, s in results.summary["strategies"].items()}\n'
+        'print(json.dumps(key, default=float))\n'
+    ),
+    'researcher_sweeps': (
+        'import json\n'
+        'print(json.dumps({\n'
+        '    "replicates": REPLICATES,\n'
+        '    "revenue_ratio": reps.summary["revenue_ratio"],\n'
+        '    "leader_final": reps.summary["leader_final"],\n'
+        '    "leader_final_share": reps.summary["ahead_final"]["relationship"],\n'
+        '    "replicates_in_table": int(reps.timeseries["replicate"].nunique()),\n'
+        '    "smoke_runs_completed": report.completed,\n'
+        '    "smoke_runs_total": plan.n_runs,\n'
+        '    "smoke_failed": len(report.failed),\n'
+        '    "smoke_grid_points": int(len(grid)),\n'
+        '    "smoke_mean_log_ratio": {f"{k[0]}|{k[1]}": v for k, v in grid["mean"].items()},\n'
+        '    "param_levels": LEVELS,\n'
+        '    "param_ratio": table[["ratio_mean", "ratio_low", "ratio_high"]].to_dict(orient="index"),\n'
+        '    "elapsed_s": ELAPSED,\n'
+        '}, default=float))\n'
+    ),
+    'student_playground': (
+        'import json\n'
+        'import statistics\n'
+        'print(json.dumps({\n'
+        '    "scenario": app.panel.base.name,\n'
+        '    "revenue_before": before,\n'
+        '    "revenue_after": after,\n'
+        '    "rerun_seconds": rerun,\n'
+        '    "rerun_median_s": statistics.median(rerun),\n'
+        '    "invalid_error": invalid_error,\n'
+        '    "error_after_reset": app.error,\n'
+        '    "runs": app.runs,\n'
+        '    "controls": len(app.panel.controls),\n'
+        '    "scenarios": list(app.panel.scenario.options),\n'
+        '}))\n'
+    ),
+}
+"""Code run in a notebook's kernel after the notebook, printing its key numbers as JSON."""
+
+
 def execute(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, timeout: int = 600):
-    """Run ``notebooks/<name>.ipynb`` on a fresh kernel; return the executed notebook."""
+    """Run ``notebooks/<name>.ipynb`` on a fresh kernel, then its probe; return the executed notebook.
+
+    The probe's cell is appended to the returned (in-memory) notebook only; the file is untouched.
+    """
     monkeypatch.setenv("PATH", str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
     monkeypatch.setenv("SIM_FIGURES_DIR", str(tmp_path / "figures"))
     nb = nbformat.read(NOTEBOOK_DIR / f"{name}.ipynb", as_version=4)
     client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=timeout,
                                      resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
-    client.execute()
+    with client.setup_kernel():
+        for index, cell in enumerate(nb.cells):
+            client.execute_cell(cell, index)
+        if name in PROBES:
+            probe = nbformat.v4.new_code_cell(PROBES[name], metadata={"probe": True})
+            nb.cells.append(probe)
+            client.execute_cell(probe, len(nb.cells) - 1)
     return nb
 
 
 def key_numbers(nb) -> dict:
-    """The JSON printed by the cell tagged ``test-output``."""
-    cells = [c for c in nb.cells if "test-output" in c.get("metadata", {}).get("tags", [])]
-    assert len(cells) == 1, "exactly one cell must be tagged test-output"
+    """The JSON the probe printed."""
+    cells = [c for c in nb.cells if c.get("metadata", {}).get("probe")]
+    assert len(cells) == 1, "the notebook was run without its probe"
     text = "".join(o.get("text", "") for o in cells[0].outputs if o.output_type == "stream" and o.name == "stdout")
     return json.loads(text.strip().splitlines()[-1])
 
@@ -75,8 +134,19 @@ def test_committed_notebook_has_no_outputs(path: Path):
 def test_notebook_is_a_thin_client(path: Path):
     """No model logic in notebooks: they never build a Market or touch the model's internals."""
     source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
-    for forbidden in ("sim.Market(", "from sim.market", "from sim.customers", "from sim.social", ".step()"):
+    for forbidden in ("sim.Market(", "from sim.model", "import sim.model", ".step()"):
         assert forbidden not in source, f"{path.name} uses {forbidden!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_has_no_test_plumbing(path: Path):
+    """What the tests read comes from probes kept in this file, not from cells in the notebook."""
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        tags = cell.get("metadata", {}).get("tags", [])
+        assert "test-output" not in tags, f"{path.name} cell {i} is tagged for tests"
+        assert "machine-readable" not in cell.source and "test suite" not in cell.source.lower(), \
+            f"{path.name} cell {i} talks to the test suite"
 
 
 # ----------------------------------------------------------------------------------------- execution

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -148,6 +149,7 @@ def test_save_figures_png_and_svg(single: sim.Results, tmp_path: Path) -> None:
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert png.stat().st_size > 5000
         assert b"<svg" in svg.read_bytes()[:1000]
+    assert sorted(p.name for p in (tmp_path / "figs").iterdir()) == sorted(p.name for p in paths)   # no temp files
 
 
 def test_save_figures_with_replicates(replicated: sim.Results, tmp_path: Path) -> None:
@@ -187,3 +189,41 @@ def test_one_definition_of_the_year_and_the_style() -> None:
     for text, files, allowed in checks:
         found = {p.name for p in files if text in p.read_text(encoding="utf-8")}
         assert found == allowed, f"{text!r} defined in {sorted(found)}"
+
+
+# ------------------------------------------------------------------------------------------- live figures
+def test_nice_ceiling_and_sticky_top() -> None:
+    from sim.plots.live import nice_ceiling, sticky_top
+
+    assert [nice_ceiling(x) for x in (0.9, 1.0, 1.1, 7.2, 130, 0.031)] == [1.0, 1.0, 1.2, 8.0, 150, pytest.approx(0.04)]
+    assert sticky_top(100.0, 80.0) == 100.0            # fits and fills enough: the frame stays
+    assert sticky_top(100.0, 120.0) == 150.0           # overflows: a new round top with some room
+    assert sticky_top(100.0, 20.0) == 25.0             # fills too little: a new, lower top
+    assert sticky_top(None, 80.0) == 100.0
+
+
+def test_live_figure_redraws_only_the_layer(small_config: sim.Config) -> None:
+    """A similar run is drawn over the kept frame, and looks exactly as if everything had been redrawn."""
+    from PIL import Image
+
+    from sim.plots.live import CurvePanel, FunnelPanel, LiveFigure, RunView
+
+    runs = [sim.run(small_config, seed=s) for s in (1, 2)]
+    live = LiveFigure((12, 4), [CurvePanel("revenue_cumulative", "Revenue", crossover=lambda v: (20, "here")),
+                                FunnelPanel(52)], dpi=50)
+    first = live.render(RunView.of(runs[0]))
+    second = live.render(RunView.of(runs[1]))
+    assert first[:8] == second[:8] == b"\x89PNG\r\n\x1a\n" and first != second
+    assert live.frames == 1   # the frame was kept; the blitted image equals a full redraw at the same layout
+    for artist in live._layer:
+        if hasattr(artist, "set_animated"):
+            artist.set_animated(False)
+    live.canvas.draw()
+    full = np.asarray(live.canvas.buffer_rgba())[..., :3]
+    blitted = np.asarray(Image.open(io.BytesIO(second)))
+    assert blitted.shape == full.shape
+    half = full.shape[1] // 2   # the curve panel is identical; in the funnel the grid lies under the bars, not over
+    assert (blitted[:, :half] == full[:, :half]).all() and (blitted != full).any(axis=-1).mean() < 0.01
+    texts = [t.get_text() for t in live.axes[0].texts]
+    assert "here" in texts and len(live.axes[0].lines) == 3   # two strategies and the crossover, no leftovers
+    assert len(live.axes[1].patches) == 2 * STAGES and len(live.axes[1].containers) == 2

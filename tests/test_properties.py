@@ -20,7 +20,7 @@ from sim.config import MarketConfig, validate_config
 from sim.strategy import Strategy, interpolate
 
 FUNNEL = ("leads", "prospects", "presentations", "sales")
-SOURCES = ("sales_new", "sales_repeat", "sales_referral", "sales_inbound")
+SOURCES = ("sales_new", "sales_repeat", "sales_referral", "sales_inbound", "sales_handoff")
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -87,8 +87,12 @@ def check_invariants(model: sim.Market, df: pd.DataFrame, trust_slack: float) ->
     assert (df[list(FUNNEL)] >= 0).all().all()
     assert model.customers.n == cfg.market.customers
     assert df.groupby("week")["customers_retained"].sum().max() <= cfg.market.customers
-    assert model.customers.purchases.sum() == df["sales"].sum()
-    if not cfg.market.recurring_needs:
+    if cfg.market.turnover_per_year == 0:   # a fixed population: every purchase is still there
+        assert model.customers.purchases.sum() == df["sales"].sum()
+    else:                                   # leavers take their purchases with them
+        assert model.customers.purchases.sum() <= df["sales"].sum()
+    assert df.groupby("week")["customers_retained"].sum().iloc[-1] == (model.customers.purchases > 0).sum()
+    if not cfg.market.recurring_needs and cfg.market.turnover_per_year == 0:
         assert model.customers.purchases.max() <= 1
     if not cfg.market.reviews:
         assert (df["reviews_count"] == 0).all()

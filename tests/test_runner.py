@@ -13,6 +13,7 @@ import pandas.testing as pdt
 import pytest
 
 import sim
+from sim.model import comparison
 from sim.model.metrics import crossover_week
 
 
@@ -51,6 +52,75 @@ def test_replicate_summary_is_mean_low_high(replicates: sim.Results) -> None:
     for key in ("revenue_ratio", "referral_ratio"):
         assert set(s[key]) >= {"mean", "low", "high"}
     assert 0.0 <= s["crossover_week"]["never_share"] <= 1.0
+    # non-negative numbers never get an interval below zero; only signed ones (log ratios) may
+    for name, v in leaves:
+        if v["low"] is not None and name.rsplit(".", 1)[-1] not in comparison.SIGNED:
+            assert v["low"] >= 0, (name, v)
+
+
+def test_replicate_ratios_are_ratios_of_means_by_name(replicates: sim.Results) -> None:
+    s, runs = replicates.summary, replicates.runs
+    assert s["compared"] == ["relationship", "numbers_game"]
+    rel = [r["strategies"]["relationship"]["revenue_total"] for r in runs]
+    ng = [r["strategies"]["numbers_game"]["revenue_total"] for r in runs]
+    assert s["revenue_ratio"] == comparison.ratio_interval(rel, ng)
+    assert s["revenue_ratio"]["mean"] == pytest.approx(sum(rel) / sum(ng))
+    assert 0 <= s["revenue_ratio"]["low"] <= s["revenue_ratio"]["mean"] <= s["revenue_ratio"]["high"]
+    c = s["comparison"]["revenue_total"]
+    assert c == comparison.compare_runs(runs, "revenue_total", ("relationship", "numbers_game"))
+    assert s["leader_final"] == (c["winner"] or "none") and s["leader_basis"] == "replicates"
+    assert s["ahead_final"] == {"relationship": c["ahead"] / 3, "numbers_game": c["behind"] / 3}
+
+
+def test_mean_interval_is_still_the_t_interval() -> None:
+    """sim.validation's intervals: the same numbers as before issue 9 (mean ± t(0.975, n-1) s / sqrt(n))."""
+    from sim.model.runner import mean_interval
+
+    assert mean_interval is comparison.mean_interval
+    s = mean_interval([1.0, 2.0, 3.0, None, float("nan")])
+    assert s["mean"] == 2.0 and s["high"] - 2.0 == pytest.approx(4.302652729911275 / math.sqrt(3))
+    assert mean_interval([5.0]) == {"mean": 5.0, "low": 5.0, "high": 5.0}
+    assert mean_interval([]) == {"mean": None, "low": None, "high": None}
+    assert mean_interval([0.0, 0.0, 0.0, 10.0])["low"] < 0   # signed rule: may go below zero
+
+
+def test_nonnegative_interval_is_a_deterministic_bootstrap_inside_the_range() -> None:
+    values = [0.0, 40.0, 0.0, 0.0, 1.0]
+    s = comparison.nonnegative_interval(values)
+    assert s == comparison.nonnegative_interval(values)             # fixed seed: the same runs, the same interval
+    assert s["mean"] == pytest.approx(8.2) and 0.0 == s["low"] < s["mean"] < s["high"] <= 40.0
+    assert comparison.nonnegative_interval([3.0]) == {"mean": 3.0, "low": 3.0, "high": 3.0}
+    assert comparison.nonnegative_interval([2.0, 2.0]) == {"mean": 2.0, "low": 2.0, "high": 2.0}
+    assert comparison.summary_interval("revenue_total", values) == s
+    assert comparison.summary_interval("log_revenue_ratio", values) == comparison.mean_interval(values)
+    assert comparison.summary_interval("x", [-1.0, 2.0]) == comparison.mean_interval([-1.0, 2.0])
+
+
+def test_ratio_interval_is_from_the_log_ratio_and_never_below_zero() -> None:
+    a, b = [1.0, 0.0, 6.0, 0.0, 2.0], [1.0, 2.0, 1.0, 3.0, 0.0]
+    r = comparison.ratio_interval(a, b)
+    assert r["mean"] == pytest.approx(9 / 7) and 0 <= r["low"] <= r["mean"] <= r["high"]   # t: below zero
+    a, b = [1.0, 3.0, 6.0, 2.0, 2.0], [1.0, 2.0, 1.0, 3.0, 4.0]
+    r, inv = comparison.ratio_interval(a, b), comparison.ratio_interval(b, a)
+    assert inv["mean"] == pytest.approx(1 / r["mean"])                  # either way round: the same ratio, inverted
+    assert inv["low"] == pytest.approx(1 / r["high"]) and inv["high"] == pytest.approx(1 / r["low"])
+    assert comparison.ratio_interval([1.0, 2.0], [0.0, 0.0]) == {"mean": None, "low": None, "high": None}
+    assert comparison.ratio_interval([4.0], [2.0]) == {"mean": 2.0, "low": 2.0, "high": 2.0}
+
+
+def test_verdict_rule() -> None:
+    pair = ("relationship", "numbers_game")
+
+    def runs(rel: list[float], ng: list[float]) -> list[dict]:
+        return [{"strategies": {"relationship": {"m": x}, "numbers_game": {"m": y}}} for x, y in zip(rel, ng,
+                                                                                                      strict=True)]
+
+    assert comparison.compare_runs(runs([5, 6, 7], [1, 1, 2]), "m", pair)["verdict"] == "ahead"
+    assert comparison.compare_runs(runs([1, 1, 2], [5, 6, 7]), "m", pair)["winner"] == "numbers_game"
+    assert comparison.compare_runs(runs([5, 1, 7], [1, 6, 2]), "m", pair)["verdict"] == "unclear"
+    assert comparison.compare_runs(runs([3, 3], [3, 3]), "m", pair)["verdict"] == "level"
+    one = comparison.compare_runs(runs([9], [1]), "m", pair)
+    assert one["verdict"] == "one run" and one["winner"] is None and one["ahead"] == 1
 
 
 def test_replicate_mean_is_mean_of_runs(replicates: sim.Results) -> None:
@@ -104,6 +174,56 @@ def test_run_replicates_reproducible() -> None:
 def test_run_replicates_rejects_zero() -> None:
     with pytest.raises(ValueError):
         sim.run_replicates(small(weeks=5), replicates=0)
+    with pytest.raises(ValueError, match="workers = 0"):
+        sim.run_replicates(small(weeks=5), replicates=2, workers=0)
+
+
+def test_replicates_in_worker_processes_are_identical() -> None:
+    """Issue 12: replicates run in worker processes give exactly what one process gives (seeds by index)."""
+    cfg = small(weeks=40)
+    one = sim.run_replicates(cfg, replicates=5, seed=11, workers=1)
+    two = sim.run_replicates(cfg, replicates=5, seed=11, workers=2)
+    pdt.assert_frame_equal(one.timeseries, two.timeseries)
+    assert one.summary == two.summary and one.runs == two.runs
+    assert list(two.timeseries["replicate"].unique()) == [0, 1, 2, 3, 4]
+    # the last replicate always runs in this process: its model is kept, as one after another
+    assert two.model is not None and two.model._seed == sim.replicate_seed(11, 4) == one.model._seed
+    auto = sim.run_replicates(cfg, replicates=5, seed=11)   # small work: stays in this process
+    pdt.assert_frame_equal(one.timeseries, auto.timeseries)
+
+
+def test_worker_processes_do_share_the_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With this process slowed down, worker processes run some replicates, and nothing changes."""
+    import time
+
+    from sim.model import runner
+
+    cfg = small(weeks=20)
+    expected = sim.run_replicates(cfg, replicates=6, seed=2, workers=1)
+    here: list[int] = []
+    plain = runner.run
+
+    def slow(config, seed=None, **kw):   # only this process is slowed; workers import the module afresh
+        here.append(seed)
+        time.sleep(1.0)
+        return plain(config, seed=seed, **kw)
+
+    monkeypatch.setattr(runner, "run", slow)
+    res = runner.run_replicates(cfg, replicates=6, seed=2, workers=2)
+    assert 1 <= len(here) < 6, "the worker process ran nothing"
+    pdt.assert_frame_equal(res.timeseries, expected.timeseries)
+    assert res.summary == expected.summary
+
+
+def test_run_replicate_and_combine_give_run_replicates() -> None:
+    from sim.model.runner import combine_replicates, run_replicate
+
+    cfg = small(weeks=20)
+    parts = [run_replicate(cfg, 5, i) for i in range(3)]
+    res = combine_replicates(cfg, parts, 5)
+    direct = sim.run_replicates(cfg, replicates=3, seed=5, workers=1)
+    pdt.assert_frame_equal(res.timeseries, direct.timeseries)
+    assert res.summary == direct.summary
 
 
 # ------------------------------------------------------------------ saving
@@ -128,6 +248,23 @@ def test_results_save_single_run(tmp_path: Path) -> None:
     back = pd.read_parquet(out / "timeseries.parquet")
     assert list(back.columns) == list(res.timeseries.columns)
     np.testing.assert_array_equal(back["revenue"].to_numpy(), res.timeseries["revenue"].to_numpy())
+
+
+def test_results_save_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14: a write that fails half-way leaves the previous file and no temporary one."""
+    res = sim.run(small(weeks=10), seed=2)
+    out = res.save(tmp_path / "run")
+    before = {name: (out / name).read_bytes() for name in ("timeseries.parquet", "summary.json", "config.json")}
+
+    def full_disk(self, path, *args, **kwargs):
+        Path(path).write_bytes(b"PAR1 half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full_disk)
+    with pytest.raises(OSError):
+        sim.run(small(weeks=12), seed=3).save(out)
+    assert {n: (out / n).read_bytes() for n in before} == before
+    assert sorted(p.name for p in out.iterdir()) == sorted(before)   # no temporary file left behind
 
 
 def test_results_save_replicates_strict_json(tmp_path: Path, replicates: sim.Results) -> None:
@@ -168,11 +305,16 @@ def test_summary_consistent_with_timeseries() -> None:
         assert st_["referrals_total"] == pytest.approx(sub["referrals_received"].sum() / n)
         assert st_["revenue_discounted"] <= st_["revenue_total"] + 1e-9
     total_share = sum(s["strategies"][n]["market_share"] for n in ("numbers_game", "relationship"))
-    assert total_share == pytest.approx(1.0)
+    assert total_share + s["outside_share"] == pytest.approx(1.0)      # the whole market
+    assert sum(s["strategies"][n]["share_of_modelled_sales"] for n in ("numbers_game", "relationship")) == \
+        pytest.approx(1.0)
+    assert s["needs_outside"] == df.groupby("week")["market_needs_outside"].first().sum()
     a, b = s["strategies"]["numbers_game"], s["strategies"]["relationship"]
     if a["revenue_total"]:
         assert s["revenue_ratio"] == pytest.approx(b["revenue_total"] / a["revenue_total"])
-    assert s["leader_final"] == ("relationship" if b["revenue_total"] > a["revenue_total"] else "numbers_game")
+    assert s["leader_final"] == ("relationship" if b["revenue_total"] > a["revenue_total"] else
+                                 "numbers_game" if a["revenue_total"] > b["revenue_total"] else "none")
+    assert s["leader_basis"] == "one run" and s["compared"] == ["relationship", "numbers_game"]
     assert s["crossover_week"] == crossover_week(df, "relationship", "numbers_game")
 
 

@@ -24,7 +24,7 @@ import sim
 from sim import experiments as sw
 from sim.config import ConfigError
 from sim.experiments import cli as sweep_cli
-from sim.experiments.store import _merge_parts
+from sim.experiments.parts import merge_parts as _merge_parts
 from sim.model.runner import flatten_summary, replicate_seed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -283,6 +283,145 @@ def test_resume_runs_only_what_is_missing(tmp_path: Path, tiny_reference) -> Non
     pd.testing.assert_frame_equal(pd.read_parquet(out / "runs"), reference)   # duplicates dropped, one file
 
 
+def _truncate(p: Path) -> None:
+    os.truncate(p, p.stat().st_size // 2)
+
+
+def _garbage(p: Path) -> None:
+    p.write_bytes(os.urandom(p.stat().st_size))
+
+
+def _empty(p: Path) -> None:
+    p.write_bytes(b"")
+
+
+def _bit_flip(p: Path) -> None:
+    """Flip the first bit whose change still reads without checksums, with other values: silent damage."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    data = p.read_bytes()
+    original = pq.read_table(io.BytesIO(data))
+    footer = len(data) - 8 - int.from_bytes(data[-8:-4], "little")
+    for at in range(4, footer):
+        flipped = bytearray(data)
+        flipped[at] ^= 0x01
+        try:
+            table = pq.read_table(io.BytesIO(bytes(flipped)))
+        except Exception:
+            continue
+        if not table.equals(original):
+            p.write_bytes(bytes(flipped))
+            return
+    raise AssertionError("no silent bit flip found")
+
+
+DAMAGE = {"truncated": _truncate, "garbage": _garbage, "empty": _empty, "bit-flip": _bit_flip}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE), ids=list(DAMAGE))
+def test_damaged_part_is_moved_aside_and_its_runs_redone(tmp_path: Path, tiny_reference, damage: str,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """A damaged part: analyze skips and names it; resume moves it aside (one line) and redoes its runs."""
+    from sim import cli
+
+    plan, reference = tiny_reference
+    out = tmp_path / "out"
+    sw.run_sweep(plan, out, progress=False, batch_rows=4, compact=False)
+    parts = sorted((out / "runs").glob("part-*.parquet"))
+    assert len(parts) >= 3
+    victim = parts[1]
+    lost = len(pd.read_parquet(victim))
+    DAMAGE[damage](victim)
+    capsys.readouterr()
+    # analyze: the good parts, and one warning line naming the bad one
+    assert cli.main(["analyze", str(out), "--no-plots"]) == 0
+    captured = capsys.readouterr()
+    warnings = [line for line in captured.err.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 1 and f"skipping unreadable {victim}" in warnings[0], captured.err
+    assert f"{plan.n_runs - lost} of {plan.n_runs} runs" in captured.out and victim.name in captured.out
+    # resume: moved aside with one line, its runs run again, the table equals the uninterrupted one
+    report = sw.run_sweep(plan, out, progress=False)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"warning: {victim} cannot be used"), err
+    assert "corrupt" in err[0] and "its runs will be run again" in err[0]
+    assert report.already_done == plan.n_runs - lost and report.completed == lost and report.complete
+    pd.testing.assert_frame_equal(sw.load_runs(out), reference)
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "runs"), reference)   # the dataset reads in one line again
+    moved = list((out / "corrupt" / "runs").glob(f"{victim.name}.corrupt-*"))
+    assert len(moved) == 1 and not victim.exists()
+
+
+def test_damaged_merged_file_series_and_design_heal(tmp_path: Path, tiny_reference,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """The one merged file of a finished sweep, a series part and design.parquet damaged: all redone."""
+    plan, reference = tiny_reference
+    out = tmp_path / "out"
+    assert sw.run_sweep(plan, out, progress=False, keep_series=True, batch_rows=4).compacted
+    series_before = sw.load_series(out)
+    [merged] = (out / "runs").glob("part-*.parquet")
+    _garbage(merged)
+    capsys.readouterr()
+    with pytest.raises(ConfigError, match="no finished runs yet .1 unreadable part"):
+        sw.analyze(out)
+    (out / "design.parquet").write_bytes(b"PAR1")
+    report = sw.run_sweep(plan, out, progress=False, keep_series=True)
+    err = capsys.readouterr().err
+    assert "design.parquet was damaged" in err and f"{merged} cannot be used" in err
+    assert report.already_done == 0 and report.complete
+    pd.testing.assert_frame_equal(sw.load_runs(out), reference)
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "design.parquet"), plan.design)
+    # now a series part only: its runs part is moved aside with it, and both are redone
+    [series_part] = (out / "series").glob("part-*.parquet")
+    _truncate(series_part)
+    report = sw.run_sweep(plan, out, progress=False, keep_series=True)
+    err = capsys.readouterr().err
+    assert "its series part cannot be read" in err and report.completed == plan.n_runs
+    pd.testing.assert_frame_equal(sw.load_runs(out), reference)
+    pd.testing.assert_frame_equal(sw.load_series(out), series_before)
+    assert len(list((out / "corrupt").rglob("*.corrupt-*"))) == 4    # two runs parts and their series twins
+
+
+def test_every_file_is_written_atomically(tmp_path: Path, tiny_reference, monkeypatch) -> None:
+    """A full disk during any write of a sweep or an analysis leaves no file half-written."""
+    import sim.atomic
+
+    plan, _ = tiny_reference
+    out = tmp_path / "out"
+    written: list[str] = []
+    real = sim.atomic.atomic_path
+
+    def spy(target):
+        written.append(Path(target).name)
+        return real(target)
+
+    monkeypatch.setattr(sim.atomic, "atomic_path", spy)
+    monkeypatch.setattr("sim.experiments.parts.atomic_path", spy)
+    sw.run_sweep(plan, out, progress=False, keep_series=True, batch_rows=5)
+    sw.analyze(out)
+    names = {n.split("-")[0] if n.startswith("part-") else n for n in written}
+    assert {"design.parquet", "sweep.json", "part", "points.csv", "importance.csv", "summary.json"} <= names
+    on_disk = {p.name for p in out.rglob("*") if p.is_file() and p.name != ".lock"}
+    assert all(n in written for n in on_disk), on_disk - set(written)
+
+    import pyarrow.parquet as pq
+
+    real_write = pq.write_table
+
+    def full_disk(table, where, **kw):   # half a file, then the disk is full
+        if "part-" in str(where):
+            Path(where).write_bytes(b"PAR1" + b"\0" * 100)
+            raise OSError(28, "No space left on device")
+        return real_write(table, where, **kw)
+
+    monkeypatch.setattr(pq, "write_table", full_disk)
+    path = write(tmp_path, TINY.replace("seed: 9", "seed: 10"), "full.yaml")
+    assert sweep_cli.main(["sweep", str(path), "--out", str(tmp_path / "full"), "--workers", "1", "--quiet"]) == 1
+    assert not list((tmp_path / "full" / "runs").iterdir())     # no part, no temporary file left behind
+    assert {p.name for p in (tmp_path / "full").iterdir()} == {".lock", "sweep.json", "design.parquet", "runs"}
+
+
 def test_merging_parts_survives_interruption(tmp_path: Path, tiny_reference) -> None:
     plan, reference = tiny_reference
     out = tmp_path / "out"
@@ -448,15 +587,16 @@ BAD = {
     "empty outcomes": (GRID + LEVER + "outcomes: []", "outcomes = []"),
     "unknown top-level key": (GRID + LEVER + "replicate: 3", "replicate: unknown setting"),
     "no factors": (GRID, "at least one factor"),
-    "unknown scenario": (GRID + LEVER + "scenario: nope", "unknown scenario 'nope'"),
+    "unknown scenario": (GRID + LEVER, "unknown scenario 'nope'"),   # BASE's scenario replaced below
+    "duplicate key": (GRID + LEVER + "scenario: nope", "duplicate key 'scenario'"),
     "sobol with values": ("design: {kind: sobol, samples: 8}\n" + LEVER
                           + "uncertainties: {network.kind: [small_world, none]}", "every factor needs a numeric range"),
     "sobol not power of 2": ("design: {kind: sobol, samples: 10}\n" + LEVER, "power of 2"),
     "lhs without samples": ("design: {kind: lhs}\n" + LEVER, "needs samples"),
     "unknown design": ("design: {kind: factorial}\n" + LEVER, "design.kind = 'factorial'"),
     "missing design": (LEVER, "design: required setting is missing"),
-    "bad fixed value": (GRID + LEVER + "set: {market.fit_mean: 3}", "set.market.fit_mean = 3"),
-    "seed in set": (GRID + LEVER + "set: {seed: 3}", "set.seed"),
+    "bad fixed value": (GRID + LEVER + "set: {weeks: 26, market.fit_mean: 3}", "set.market.fit_mean = 3"),
+    "seed in set": (GRID + LEVER + "set: {weeks: 26, seed: 3}", "set.seed"),
     "not a mapping": ("- just\n- a list", "must be a mapping"),
     "bad yaml": ("levers: [1, 2\n", "not valid YAML"),
 }
@@ -465,7 +605,10 @@ BAD = {
 @pytest.mark.parametrize("case", list(BAD), ids=list(BAD))
 def test_bad_sweep_files_give_one_clear_line(tmp_path: Path, case: str) -> None:
     body, expected = BAD[case]
-    text = body if case in ("not a mapping", "bad yaml") else BASE + body
+    base = BASE if "set: {" not in body else BASE.replace("set: {weeks: 26, market.customers: 200}\n", "")
+    text = body if case in ("not a mapping", "bad yaml") else base + body
+    if case == "unknown scenario":
+        text = text.replace("scenario: baseline", "scenario: nope")
     path = write(tmp_path, text)
     with pytest.raises(ConfigError) as err:
         sw.plan_sweep(*sw.load_sweep(path))

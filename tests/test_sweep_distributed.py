@@ -4,6 +4,9 @@ A ``dask scheduler`` and ``dask worker`` processes on 127.0.0.1 are started by t
 down in its finalizer.
 
 The results table must equal the in-process one row for row, also when a worker dies mid-sweep.
+A sweep whose scheduler is killed, or that has no worker (at start, or after every worker died),
+stops within a bounded time with exit code 1 and one line saying how to resume; the same command
+then finishes it (tests marked ``slow``: each takes half a minute or more).
 """
 
 from __future__ import annotations
@@ -73,14 +76,17 @@ class Cluster:
         self.procs.append(proc)
         return proc
 
-    def start_scheduler(self) -> None:
-        self._start("scheduler", "--host", "127.0.0.1", "--port", str(self.port), "--no-dashboard",
-                    log="scheduler.log")
+    def start_scheduler(self) -> subprocess.Popen:
+        return self._start("scheduler", "--host", "127.0.0.1", "--port", str(self.port),
+                           "--dashboard-address", "127.0.0.1:0", log="scheduler.log")
 
     def start_worker(self, name: str) -> subprocess.Popen:
         return self._start("worker", self.address, "--host", "127.0.0.1", "--nworkers", "1", "--nthreads", "1",
                            "--no-dashboard", "--name", name, "--local-directory", str(self.workdir / name),
                            "--death-timeout", "60", log=f"{name}.log")
+
+    def wait_for_scheduler(self, timeout: float = 60.0) -> None:
+        self.wait_for_workers(0, timeout)
 
     def wait_for_workers(self, n: int, timeout: float = 90.0) -> None:
         from distributed import Client
@@ -90,7 +96,8 @@ class Cluster:
         while time.monotonic() < deadline:
             try:
                 with Client(self.address, timeout=5) as client:
-                    client.wait_for_workers(n, timeout=max(1.0, deadline - time.monotonic()))
+                    if n > 0:
+                        client.wait_for_workers(n, timeout=max(1.0, deadline - time.monotonic()))
                     return
             except Exception as err:   # scheduler not up yet
                 last = err
@@ -127,6 +134,17 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
         yield c
     finally:
         c.close()
+
+
+@pytest.fixture(scope="module")
+def long_reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
+    """The same sweep with 4 replicates (48 runs): long enough that a scheduler killed early leaves runs to do."""
+    tmp = tmp_path_factory.mktemp("dist_long_ref")
+    path = tmp / "dist_long.yaml"
+    path.write_text(SWEEP.replace("replicates: 2", "replicates: 4"), encoding="utf-8")
+    plan = sw.plan_sweep(*sw.load_sweep(path))
+    assert sw.run_sweep(plan, tmp / "ref", workers=1, progress=False).complete
+    return path, sw.load_runs(tmp / "ref")
 
 
 @pytest.fixture(scope="module")
@@ -185,3 +203,114 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot connect to a Dask scheduler") as err:
         DaskExecutor(address, timeout=2)
     assert "\n" not in str(err.value) and address in str(err.value)
+
+
+# ------------------------------------------------------------------------------ a cluster that goes away
+def sweep_process(path: Path, out: Path, address: str, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "sim", "sweep", str(path), "--out", str(out), "--scheduler",
+                             address, "--quiet", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def wait_for_runs(proc: subprocess.Popen, out: Path, n: int = 1, timeout: float = 120.0) -> None:
+    """Until ``n`` runs are on disk (the sweep is really under way)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        if (out / "runs").is_dir() and len(sw.load_runs(out)) >= n:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"no {n} runs on disk (exit {proc.poll()})")
+
+
+def finish(proc: subprocess.Popen, timeout: float) -> tuple[int, str, float]:
+    """Wait (bounded) for the sweep to stop by itself: exit code, stderr, seconds it took."""
+    start = time.monotonic()
+    try:
+        _, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise AssertionError(f"the sweep did not stop within {timeout} s") from None
+    return proc.returncode, stderr, time.monotonic() - start
+
+
+def one_error_line(stderr: str, start: str) -> str:
+    lines = [line for line in stderr.strip().splitlines() if not line.startswith("warning: ")]
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith(f"error: {start}"), stderr
+    assert "run the same command again to resume" in lines[0] and "Traceback" not in stderr
+    return lines[0]
+
+
+@pytest.mark.slow
+def test_lost_scheduler_stops_and_the_same_command_resumes(long_reference, tmp_path: Path) -> None:
+    """The scheduler is killed (SIGKILL) mid-sweep: exit 1 in bounded time, then the same command finishes it."""
+    path, expected = long_reference
+    c = Cluster(tmp_path)
+    try:
+        scheduler = c.start_scheduler()
+        c.start_worker("w1")
+        c.wait_for_workers(1)
+        out = tmp_path / "out"
+        proc = sweep_process(path, out, c.address)
+        wait_for_runs(proc, out, 2)
+        c.kill(scheduler)
+        code, stderr, seconds = finish(proc, timeout=120)
+        assert code == 1, stderr
+        line = one_error_line(stderr, f"lost the Dask scheduler {c.address}")
+        print(f"stopped {seconds:.0f} s after the scheduler was killed: {line}")
+        done = len(sw.load_runs(out))
+        assert 2 <= done < len(expected)
+        c.close()
+        c.procs.clear()
+        c.start_scheduler()                # the same address again: the same command resumes
+        c.start_worker("w2")
+        c.wait_for_workers(1)
+        code, stderr, _ = finish(sweep_process(path, out, c.address), timeout=240)
+        assert code == 0, stderr
+        pd.testing.assert_frame_equal(sw.load_runs(out), expected)
+    finally:
+        c.close()
+
+
+@pytest.mark.slow
+def test_no_worker_warns_then_stops(reference, tmp_path: Path) -> None:
+    """A scheduler without workers: one warning line every 10 s at most, then exit 1 after --worker-timeout."""
+    path, _ = reference
+    c = Cluster(tmp_path)
+    try:
+        c.start_scheduler()
+        c.wait_for_scheduler()
+        code, stderr, seconds = finish(sweep_process(path, tmp_path / "out", c.address, "--worker-timeout", "12"),
+                                       timeout=120)
+        assert code == 1, stderr
+        one_error_line(stderr, f"no Dask worker connected to the Dask scheduler {c.address} for 1")
+        warnings = [line for line in stderr.splitlines() if line.startswith("warning: no Dask worker connected")]
+        assert 1 <= len(warnings) <= 3, stderr          # 12 s at one line per 10 s at most
+        assert len(sw.load_runs(tmp_path / "out")) == 0
+    finally:
+        c.close()
+
+
+@pytest.mark.slow
+def test_every_worker_lost_mid_sweep_stops(long_reference, tmp_path: Path) -> None:
+    """The only worker is killed mid-sweep: warnings, then exit 1 with the resume hint; finished runs kept."""
+    path, expected = long_reference
+    c = Cluster(tmp_path)
+    try:
+        c.start_scheduler()
+        worker = c.start_worker("w1")
+        c.wait_for_workers(1)
+        out = tmp_path / "out"
+        proc = sweep_process(path, out, c.address, "--worker-timeout", "10")
+        wait_for_runs(proc, out, 2)
+        c.kill(worker)
+        code, stderr, _ = finish(proc, timeout=120)
+        assert code == 1, stderr
+        one_error_line(stderr, "no Dask worker connected")
+        assert "warning: no Dask worker connected" in stderr
+        runs = sw.load_runs(out)
+        assert len(runs) >= 2
+        pd.testing.assert_frame_equal(runs, expected[expected["run"].isin(runs["run"])].reset_index(drop=True))
+    finally:
+        c.close()

@@ -24,7 +24,7 @@ HELP = "calibrate a client's market to its observed funnel, then compare current
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The ``client`` subcommand's arguments."""
-    from ..cli import count_argument, out_dir_argument  # here, not at import: sim.cli imports this module
+    from ..arguments import count_argument, out_dir_argument
 
     p.add_argument("file", metavar="CLIENT_YAML",
                    help="the client's file (template: configs/clients/example.yaml)")
@@ -74,8 +74,8 @@ def _proposed(text: str | None) -> Any:
 def cmd_client(args: argparse.Namespace) -> int:
     """Calibrate the client's market, write the files, compare, print the tables."""
     from .. import limits
+    from ..arguments import printable
     from ..atomic import atomic_path
-    from ..cli import printable
     from ..config import WEEKS_PER_YEAR
     from ..errors import ConfigError
     from ..experiments.executors import default_workers

@@ -7,10 +7,12 @@ presentation layer (plots, ui). Modules, in the order a sweep uses them:
 * :mod:`~sim.experiments.spec` — the sweep file: schema and :func:`load_sweep`;
 * :mod:`~sim.experiments.plan` — :func:`plan_sweep`: names checked against the base scenario;
 * :mod:`~sim.experiments.design` — design points: grid, Latin hypercube, Sobol;
+* :mod:`~sim.experiments.bounds` — sizes refused before any work: points, runs, memory;
 * :mod:`~sim.experiments.outcomes` — :data:`ADVANTAGE` and the per-run outcome row;
 * :mod:`~sim.experiments.batch` — what a worker runs; :func:`sweep_function`;
 * :mod:`~sim.experiments.executors` — in process, local processes, Dask;
-* :mod:`~sim.experiments.store` — the results folder; :func:`load_runs`, :func:`load_series`;
+* :mod:`~sim.experiments.parts` — part files: atomic writes, checks, quarantine, merging;
+* :mod:`~sim.experiments.store` — the results folder (heals on resume); :func:`load_runs`, :func:`load_series`;
 * :mod:`~sim.experiments.runner` — :func:`run_sweep`;
 * :mod:`~sim.experiments.analysis` — :func:`analyze`: intervals, winners, importance, Sobol indices;
 * :mod:`~sim.experiments.cli` — the ``sweep`` and ``analyze`` subcommands.

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..atomic import write_text
 from ..config import ConfigError
 from .outcomes import ADVANTAGE, LABEL_OUTCOMES
 from .store import load_runs
@@ -70,18 +71,30 @@ class AnalysisResult:
     files: list[Path] = field(default_factory=list)
 
 
+_META_KEYS = ("design", "points", "runs", "replicates", "seed", "incumbent", "challenger", "factors", "outcomes")
+
+
 def _read_meta(out: Path) -> tuple[dict[str, Any], pd.DataFrame]:
     meta_path = out / "sweep.json"
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"DIR = {str(out)!r}: is a file, not a folder (give the --out folder of a sweep)")
     if not out.is_dir():
-        raise ConfigError(f"{out}: no such folder (give the --out folder of a sweep)")
-    if not meta_path.exists():
-        raise ConfigError(f"{out}: not a sweep folder (no sweep.json); "
+        raise ConfigError(f"DIR = {str(out)!r}: no such folder (give the --out folder of a sweep)")
+    if not meta_path.is_file():
+        raise ConfigError(f"DIR = {str(out)!r}: not a sweep folder (no sweep.json); "
                           f"run 'python -m sim sweep FILE --out {out}' first")
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        design = pd.read_parquet(out / "design.parquet")
+        if not isinstance(meta, dict) or any(k not in meta for k in _META_KEYS):
+            raise ValueError("not the sweep.json of a sweep")
     except (OSError, ValueError) as err:
-        raise ConfigError(f"{out}: cannot read the sweep description ({err})") from None
+        raise ConfigError(f"{meta_path}: unreadable ({err}); it was written by 'python -m sim sweep': restore it, "
+                          "or run the sweep again into a new folder") from None
+    try:
+        design = pd.read_parquet(out / "design.parquet")
+    except Exception as err:  # damaged or missing: the sweep command writes it again
+        raise ConfigError(f"{out / 'design.parquet'}: unreadable ({err.__class__.__name__}); run the same sweep "
+                          "command again (it rewrites the file and resumes), then analyze") from None
     return meta, design
 
 
@@ -251,9 +264,11 @@ def analyze(out: str | Path, outcomes: list[str] | None = None,
     """
     out = Path(out)
     meta, design = _read_meta(out)
-    runs = load_runs(out)
+    skipped: list[tuple[Path, str]] = []
+    runs = load_runs(out, skipped)
     if runs.empty:
-        raise ConfigError(f"{out}: no finished runs yet; run the sweep first")
+        why = f" ({len(skipped)} unreadable part files skipped)" if skipped else ""
+        raise ConfigError(f"{out}: no finished runs yet{why}; run the sweep first")
     numeric = [o for o in meta["outcomes"] if o not in LABEL_OUTCOMES]
     targets = list(dict.fromkeys([ADVANTAGE, *(outcomes or [])]))
     for o in targets:
@@ -268,19 +283,20 @@ def analyze(out: str | Path, outcomes: list[str] | None = None,
             importance[key] = importance["factor"].map(st[key])
     if len(runs) < meta["runs"]:
         notes.insert(0, f"sweep incomplete: {len(runs)} of {meta['runs']} runs on disk")
+    for path, reason in skipped:
+        notes.insert(0, f"skipped unreadable {path.name} ({reason}); run the sweep command again to redo its runs")
     summary = _summary(points, importance, sobol_, runs, meta, notes)
 
     folder = out / "analysis"
-    folder.mkdir(exist_ok=True)
-    files = []
-    points.to_csv(folder / "points.csv", index=False)
-    importance.to_csv(folder / "importance.csv", index=False)
-    files += [folder / "points.csv", folder / "importance.csv"]
+    tables = {"points.csv": points, "importance.csv": importance}
     if meta["design"] == "sobol":
-        sobol_.to_csv(folder / "sobol.csv", index=False)
-        files.append(folder / "sobol.csv")
-    (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    files.append(folder / "summary.json")
+        tables["sobol.csv"] = sobol_
+    try:
+        folder.mkdir(exist_ok=True)
+        files = [write_text(folder / name, table.to_csv(index=False)) for name, table in tables.items()]
+        files.append(write_text(folder / "summary.json", json.dumps(summary, indent=2) + "\n"))
+    except OSError as err:
+        raise ConfigError(f"DIR = {str(out)!r}: cannot write {folder} ({err.strerror or err})") from None
     result = AnalysisResult(out, meta, points, importance, sobol_, summary, files)
     if figures is not None:
         result.files += figures(result)

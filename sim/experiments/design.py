@@ -1,8 +1,9 @@
 """Design points: a swept parameter's values, and the grid, Latin hypercube and Sobol tables.
 
 Owns: :class:`FactorInfo` (a factor after checking against the base scenario: its config path,
-type, grid levels and the map from uniform numbers onto its range or values) and
-:func:`design_table`, one row per design point.
+type, grid levels and the map from uniform numbers onto its range or values),
+:func:`design_size` (the number of points, computed without building them, so that a design too
+large is refused before it takes any memory) and :func:`design_table`, one row per design point.
 
 Must not: resolve names or check values against the model (:mod:`sim.experiments.plan` does
 that and hands over finished :class:`FactorInfo` objects), or run anything. The table depends on
@@ -11,7 +12,6 @@ the factors, the design and the seed only, so the same sweep file always gives t
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +20,9 @@ import numpy as np
 
 from .spec import Design, Factor
 
-__all__ = ["FactorInfo", "design_table"]
+__all__ = ["FactorInfo", "design_size", "design_table"]
+
+_DTYPES = {"float": "float64", "int": "int64", "bool": "bool"}
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,31 @@ class FactorInfo:
         return [self.cast(values[min(len(values) - 1, int(x * len(values)))]) for x in u]
 
 
+def design_size(factors: list[FactorInfo], d: Design) -> int:
+    """Number of design points, computed from the sizes alone (a grid is never built to count it)."""
+    if d.kind == "grid":
+        return math.prod(len(f.levels(d.levels or 3)) for f in factors)
+    n = d.samples or 1
+    if d.kind == "lhs":
+        return n
+    k = len(factors)
+    return n * (2 * k + 2 if d.second_order else k + 2)
+
+
+def _grid_columns(factors: list[FactorInfo], default_levels: int) -> dict[str, np.ndarray]:
+    """Every combination of the factors' levels, the last factor varying fastest (as itertools.product)."""
+    levels = [f.levels(default_levels) for f in factors]
+    n = math.prod(len(v) for v in levels)
+    index = np.arange(n, dtype=np.int64)
+    columns, stride = {}, n
+    for f, values in zip(factors, levels, strict=True):
+        stride //= len(values)
+        column = np.empty(len(values), dtype=_DTYPES.get(f.kind, "object"))
+        column[:] = values
+        columns[f.name] = column[(index // stride) % len(values)]
+    return columns
+
+
 def design_table(factors: list[FactorInfo], d: Design, sweep_seed: int) -> Any:
     """One row per design point: ``point`` (0, 1, ...) and one column per factor, of the factor's type.
 
@@ -92,13 +119,13 @@ def design_table(factors: list[FactorInfo], d: Design, sweep_seed: int) -> Any:
     seed = d.seed if d.seed is not None else sweep_seed % 2**32
     names = [f.name for f in factors]
     if d.kind == "grid":
-        rows = list(itertools.product(*(f.levels(d.levels or 3) for f in factors)))
+        table = pd.DataFrame(_grid_columns(factors, d.levels or 3), columns=names)
     elif d.kind == "lhs":
         from scipy.stats import qmc
 
         u = qmc.LatinHypercube(d=len(factors), rng=np.random.default_rng(seed)).random(d.samples or 1)
         cols = [f.from_unit(u[:, i]) for i, f in enumerate(factors)]
-        rows = list(zip(*cols, strict=True))
+        table = pd.DataFrame(list(zip(*cols, strict=True)), columns=names)
     else:
         from SALib.sample import sobol as sobol_sample
 
@@ -106,8 +133,8 @@ def design_table(factors: list[FactorInfo], d: Design, sweep_seed: int) -> Any:
                    "bounds": [[float(f.spec.low), float(f.spec.high)] for f in factors]}
         x = sobol_sample.sample(problem, d.samples, calc_second_order=d.second_order, seed=seed)
         rows = [tuple(f.cast(v) for f, v in zip(factors, r, strict=True)) for r in x]
-    table = pd.DataFrame(rows, columns=names) if rows else pd.DataFrame(columns=names)
+        table = pd.DataFrame(rows, columns=names)
     for f in factors:
-        table[f.name] = table[f.name].astype({"float": "float64", "int": "int64", "bool": "bool"}.get(f.kind, "object"))
+        table[f.name] = table[f.name].astype(_DTYPES.get(f.kind, "object"))
     table.insert(0, "point", np.arange(len(table), dtype=np.int64))
     return table

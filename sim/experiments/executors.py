@@ -8,7 +8,10 @@ All executors share one small interface so :func:`sim.experiments.run_sweep` (an
 * ``slots`` says how many tasks to keep in flight (enough to keep every worker busy, few enough
   that memory stays flat however long the sweep is);
 * ``restart()`` replaces a broken local process pool (a worker process died);
-* ``close()`` releases everything the executor started.
+* ``poll()``, called about once a second while tasks are in flight, returns a warning line to show
+  (or None) and raises :class:`ExecutorLost` when the executor can no longer run anything (a Dask
+  scheduler gone, no Dask worker for too long), so a sweep stops instead of waiting forever;
+* ``close()`` releases everything the executor started (within a bounded time).
 
 Which executor runs a task never changes its result: every run's seed comes from the sweep seed
 and the run index only (see :mod:`sim.experiments.runner`).
@@ -20,6 +23,9 @@ seeds or touch results; callers hand in picklable functions and their arguments.
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import math
 import multiprocessing
 import os
 import select
@@ -35,9 +41,13 @@ from typing import Any
 from ..config import ConfigError
 
 __all__ = [
-    "Executor", "InProcessExecutor", "LocalProcessExecutor", "DaskExecutor", "make_executor",
-    "default_workers", "is_broken_pool",
+    "Executor", "InProcessExecutor", "LocalProcessExecutor", "DaskExecutor", "ExecutorLost", "make_executor",
+    "default_workers", "is_broken_pool", "is_cancelled",
 ]
+
+
+class ExecutorLost(Exception):
+    """The executor cannot run tasks any more (e.g. its Dask scheduler is gone); the message is one line."""
 
 
 def default_workers() -> int:
@@ -51,6 +61,14 @@ def default_workers() -> int:
 def is_broken_pool(err: BaseException) -> bool:
     """True when a local worker process died and took its pool down."""
     return isinstance(err, BrokenProcessPool)
+
+
+def is_cancelled(err: BaseException) -> bool:
+    """True when a task was cancelled rather than failed (e.g. Dask lost its scheduler connection)."""
+    import asyncio
+    import concurrent.futures
+
+    return isinstance(err, (asyncio.CancelledError, concurrent.futures.CancelledError))
 
 
 class Executor(ABC):
@@ -67,6 +85,10 @@ class Executor(ABC):
     def restart(self) -> None:
         """Replace a broken pool (only local processes can break this way)."""
         return None   # default: nothing to replace
+
+    def poll(self) -> str | None:
+        """A warning line to show now, or None; raises :class:`ExecutorLost` when nothing can run any more."""
+        return None   # default: local executors cannot lose their workers for good
 
     def close(self, cancel: bool = False) -> None:
         """Release workers; ``cancel`` drops tasks that have not started."""
@@ -174,14 +196,24 @@ class LocalProcessExecutor(Executor):
 
 # ------------------------------------------------------------------------------- dask
 class DaskExecutor(Executor):
-    """Runs tasks on a Dask distributed cluster.
+    """Runs tasks on a Dask distributed cluster, and notices when the cluster is gone.
+
+    :meth:`poll` asks the scheduler for its worker count at most every ``probe_every`` seconds.
+    A scheduler that does not answer (killed, unreachable, or the client gave up reconnecting) for
+    ``lost_after`` seconds raises :class:`ExecutorLost`; so does a cluster without any worker for
+    ``worker_timeout`` seconds (at start or after every worker died), with a warning line at most
+    every ``warn_every`` seconds meanwhile.
 
     Args:
         address: ``tcp://host:port`` of a running ``dask scheduler``, or ``"local"`` to start a
-            :class:`distributed.LocalCluster` of ``workers`` single-threaded processes (closed again
-            by :meth:`close`).
+            :class:`distributed.LocalCluster` of ``workers`` single-threaded processes on 127.0.0.1
+            (closed again by :meth:`close`).
         workers: size of the local cluster (ignored for a remote scheduler).
-        timeout: seconds to wait for the scheduler to answer.
+        timeout: seconds to wait for the scheduler to answer when connecting (and reconnecting).
+        worker_timeout: seconds without any worker before giving up.
+        lost_after: seconds without an answer from the scheduler before giving up.
+        warn_every: seconds between two "no worker" warnings.
+        probe_every: seconds between two questions to the scheduler.
 
     Raises:
         ConfigError: when the scheduler cannot be reached (one-line message).
@@ -189,7 +221,8 @@ class DaskExecutor(Executor):
 
     kind = "dask"
 
-    def __init__(self, address: str, workers: int = 2, timeout: float = 20.0) -> None:
+    def __init__(self, address: str, workers: int = 2, timeout: float = 20.0, worker_timeout: float = 60.0,
+                 lost_after: float = 30.0, warn_every: float = 10.0, probe_every: float = 2.0) -> None:
         try:
             from distributed import Client, LocalCluster
         except ImportError:  # pragma: no cover - the sweeps extra is missing
@@ -197,39 +230,93 @@ class DaskExecutor(Executor):
                               "pip install 'relationship-selling-sim[sweeps]'") from None
         self._cluster = None
         self.address = address
+        # the client logs its own "failed to reconnect" error; poll() says it once, in the project's words
+        self._client_log = logging.getLogger("distributed.client")
+        self._client_log_level = self._client_log.level
+        self._client_log.setLevel(logging.CRITICAL)
+        self.worker_timeout, self.lost_after = worker_timeout, lost_after
+        self.warn_every, self.probe_every = warn_every, probe_every
         try:
             if address == "local":
                 self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                             dashboard_address=None)
+                                             host="127.0.0.1", dashboard_address=None)
                 self._client = Client(self._cluster, timeout=timeout)
             else:
                 self._client = Client(address, timeout=timeout)
         except (OSError, TimeoutError, ValueError) as err:
             if self._cluster is not None:
                 self._cluster.close()
+            self._client_log.setLevel(self._client_log_level)
             raise ConfigError(f"--scheduler = {address!r}: cannot connect to a Dask scheduler there "
-                              f"({err.__class__.__name__}: {err})") from None
+                              f"({err.__class__.__name__}: {' '.join(str(err).split())})") from None
         threads = self._threads()
         self.workers = threads
         self.slots = max(4, 2 * threads)
+        now = time.monotonic()
+        self._last_probe = self._last_answer = now
+        self._no_workers_since: float | None = None if threads else now
+        self._last_warning = -math.inf
 
     def _threads(self) -> int:
         try:
-            return max(1, sum(self._client.nthreads().values()))
+            return sum(self._client.nthreads().values())
         except Exception:  # pragma: no cover - scheduler went away right after connecting
-            return 1
+            return 0
+
+    def _where(self) -> str:
+        return "the local Dask cluster" if self._cluster is not None else f"the Dask scheduler {self.address}"
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Send ``fn(*args)`` to the cluster (never cached: ``pure=False``)."""
+        if self._client.status in ("closing", "closed"):
+            raise ExecutorLost(f"lost {self._where()} (the client gave up reconnecting)")
         return self._client.submit(fn, *args, pure=False)
 
+    def poll(self) -> str | None:
+        """Ask the scheduler how many workers it has (rate-limited); warn, or give up, as the class says."""
+        now = time.monotonic()
+        if now - self._last_probe < self.probe_every:
+            return None
+        self._last_probe = now
+        info = None
+        if self._client.status == "running":
+            try:
+                info = self._client.sync(self._client.scheduler.identity, n_workers=0,
+                                         callback_timeout=max(1.0, self.probe_every * 2))
+            except Exception:  # no answer (or an error) is what is being measured
+                info = None
+        if info is None:
+            silent = now - self._last_answer
+            if self._client.status in ("closing", "closed") or silent >= self.lost_after:
+                raise ExecutorLost(f"lost {self._where()} (no answer for {silent:.0f} s)")
+            return None
+        self._last_answer = now
+        threads = int(info.get("total_threads") or 0)
+        self.slots = max(4, 2 * threads)
+        if int(info.get("n_workers") or 0) > 0:
+            self._no_workers_since = None
+            return None
+        if self._no_workers_since is None:
+            self._no_workers_since = now
+        waited = now - self._no_workers_since
+        if waited >= self.worker_timeout:
+            raise ExecutorLost(f"no Dask worker connected to {self._where()} for {waited:.0f} s")
+        if now - self._last_warning >= self.warn_every:
+            self._last_warning = now
+            return (f"warning: no Dask worker connected to {self._where()}; waiting "
+                    f"(giving up after {self.worker_timeout:.0f} s without one, {waited:.0f} s so far)")
+        return None
+
     def close(self, cancel: bool = False) -> None:
-        """Disconnect (and stop the local cluster if this executor started it)."""
+        """Disconnect (and stop the local cluster if this executor started it), in bounded time."""
         try:
-            self._client.close()
+            with contextlib.suppress(Exception):
+                self._client.close(timeout=10)
         finally:
             if self._cluster is not None:
-                self._cluster.close()
+                with contextlib.suppress(Exception):
+                    self._cluster.close(timeout=20)
+            self._client_log.setLevel(self._client_log_level)
 
     def describe(self) -> str:
         """One line for the log."""
@@ -237,15 +324,18 @@ class DaskExecutor(Executor):
         return f"{where} ({self._threads()} worker threads)"
 
 
-def make_executor(workers: int = 1, scheduler: str | None = None) -> Executor:
+def make_executor(workers: int = 1, scheduler: str | None = None, *, worker_timeout: float = 60.0) -> Executor:
     """The executor for ``--workers N`` / ``--scheduler ADDRESS``.
 
     ``scheduler`` wins over ``workers``; ``workers=1`` without a scheduler runs in this process.
+    ``worker_timeout``: a Dask sweep gives up after this many seconds without any worker.
     """
-    if workers < 1:
-        raise ConfigError(f"--workers = {workers}: must be at least 1")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ConfigError(f"--workers = {workers!r}: must be a whole number, at least 1")
+    if scheduler is not None and not str(scheduler).strip():
+        raise ConfigError("--scheduler = '': give tcp://HOST:PORT of a running 'dask scheduler', or 'local'")
     if scheduler:
-        return DaskExecutor(scheduler, workers=workers)
+        return DaskExecutor(scheduler, workers=workers, worker_timeout=worker_timeout)
     if workers == 1:
         return InProcessExecutor()
     return LocalProcessExecutor(workers)

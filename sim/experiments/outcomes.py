@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..config import Config
+from ..model.comparison import log_revenue_ratio
 
 __all__ = [
     "ADVANTAGE", "LABEL_OUTCOMES", "RESERVED_COLUMNS", "log_revenue_advantage", "default_outcomes",
@@ -37,8 +38,11 @@ RESERVED_COLUMNS = ("run", "point", "replicate", "seed")
 
 
 def log_revenue_advantage(incumbent_revenue: float, challenger_revenue: float, price: float) -> float:
-    """The sweep outcome ``ADVANTAGE``: log((challenger + price) / (incumbent + price)), per seller."""
-    return float(math.log((challenger_revenue + price) / (incumbent_revenue + price)))
+    """The sweep outcome ``ADVANTAGE``: log((challenger + price) / (incumbent + price)), per seller.
+
+    The same number as the summary's ``log_revenue_ratio`` (:func:`sim.model.comparison.log_revenue_ratio`).
+    """
+    return log_revenue_ratio(challenger_revenue, incumbent_revenue, price)
 
 
 def default_outcomes(inc: str, cha: str) -> tuple[str, ...]:
@@ -49,10 +53,18 @@ def default_outcomes(inc: str, cha: str) -> tuple[str, ...]:
 
 
 def known_outcomes(base: Config) -> list[str]:
-    """Every outcome a run of ``base`` reports (flattened summary names, plus :data:`ADVANTAGE`)."""
+    """Every outcome a run of ``base`` reports (flattened summary names, plus :data:`ADVANTAGE`).
+
+    Probes one week of a small market (the names depend on the seller groups, not on the size).
+    """
+    from ..config import ConfigError
     from ..model.runner import flatten_summary, run
 
-    probe = run(base.with_updates({"weeks": 1}), seed=0)
+    try:
+        small = base.with_updates({"weeks": 1, "market.customers": min(base.market.customers, 500)})
+    except ConfigError:
+        small = base.with_updates({"weeks": 1})
+    probe = run(small, seed=0)
     return [k for k in flatten_summary(probe.summary) if k != "seed"] + [ADVANTAGE]
 
 

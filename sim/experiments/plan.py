@@ -24,7 +24,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from ..config import Config, ConfigError, MarketConfig, NetworkConfig, load_scenario, validate_config
+from ..model.comparison import compared_pair
 from ..strategy import PRESETS, STRATEGY_KNOBS, Strategy
+from .bounds import check_design, check_workers
 from .design import FactorInfo, design_table
 from .outcomes import ADVANTAGE, RESERVED_COLUMNS, default_outcomes, known_outcomes
 from .spec import SweepSpec
@@ -47,8 +49,8 @@ class SweepPlan:
         design: one row per design point (``point`` + one column per factor).
         outcomes: kept outcome names (flattened summary names, plus :data:`ADVANTAGE`).
         aliases: private strategy name -> the group name it stands for in outcomes.
-        incumbent: first seller group (denominator of ratios).
-        challenger: second seller group.
+        incumbent: denominator of ratios (numbers_game by name, else the first seller group).
+        challenger: numerator of ratios (relationship by name, else the second seller group).
         spec_hash: hash of everything that determines the results.
     """
 
@@ -82,16 +84,14 @@ class SweepPlan:
         return point, rep, replicate_seed(self.spec.seed, run)
 
     def point_params(self, point: int) -> dict[str, Any]:
-        """Factor values of one design point (column name -> value)."""
-        row = self._rows[point]
-        return {f.name: row[i] for i, f in enumerate(self.factors)}
+        """Factor values of one design point (column name -> plain Python value)."""
+        return {name: _plain(column[point]) for name, column in self._columns.items()}
 
     @property
-    def _rows(self) -> list[tuple[Any, ...]]:
-        cache = self.__dict__.get("_rows_cache")
-        if cache is None:
-            cols = [self.design[f.name].tolist() for f in self.factors]
-            cache = self.__dict__["_rows_cache"] = list(zip(*cols, strict=True))
+    def _columns(self) -> dict[str, Any]:
+        cache = self.__dict__.get("_columns_cache")
+        if cache is None:   # NumPy columns: a million points cost megabytes, not a list of tuples
+            cache = self.__dict__["_columns_cache"] = {f.name: self.design[f.name].to_numpy() for f in self.factors}
         return cache
 
     def describe(self) -> str:
@@ -196,28 +196,37 @@ def _config_path(target: _Target, aliases_by_group: dict[str, str]) -> str:
 def _load_base(spec: SweepSpec, source: Path | None) -> Config:
     scenario = spec.scenario
     try:
-        if source is not None and (source.parent / scenario).is_file():
+        if source is not None and (source.parent / scenario).exists():   # relative to the sweep file first
             return load_scenario(source.parent / scenario)
         return load_scenario(scenario)
     except ConfigError as err:
         raise ConfigError(f"scenario = {scenario!r}: {err}") from None
 
 
-def plan_sweep(spec: SweepSpec, source: Path | None = None, *, check_outcomes: bool = True) -> SweepPlan:
+def plan_sweep(spec: SweepSpec, source: Path | None = None, *, check_outcomes: bool = True,
+               allow_large: bool = False) -> SweepPlan:
     """Check a sweep against its base scenario and build the design.
 
     Strategy knobs of a group that uses a preset (``relationship.pressure``) are swept on a private
     copy of the preset (``relationship_swept``) that only that group uses; outcome names keep the
     group's own name (``relationship.revenue_total``), so results read the same as ``sim run``.
 
+    Args:
+        spec: the sweep file, from :func:`sim.experiments.load_sweep`.
+        source: its path (a relative ``scenario:`` is read next to it).
+        check_outcomes: refuse outcome names a run does not report (runs the model for one week).
+        allow_large: lift the size limits (replicates, runs, design memory; see
+            :mod:`sim.experiments.bounds`), which are otherwise checked before the design is built.
+
     Raises:
-        ConfigError: anything that does not fit the scenario (one-line message).
+        ConfigError: anything that does not fit the scenario, or a design too large (one-line message).
     """
     base = _load_base(spec, source)
     if len(base.sellers) < 2:
         raise ConfigError(f"scenario = {spec.scenario!r}: a sweep compares strategies, so the scenario needs at least "
                           f"two seller groups (it has {len(base.sellers)})")
-    incumbent, challenger = base.sellers[0].strategy, base.sellers[1].strategy
+    # the same pair as every summary: relationship over numbers_game by name, else the second group over the first
+    challenger, incumbent = compared_pair([g.strategy for g in base.sellers])
     if "seed" in spec.set:
         raise ConfigError("set.seed: runs are seeded from the sweep's own seed; "
                           "set 'seed:' at the top of the sweep file")
@@ -315,7 +324,9 @@ def plan_sweep(spec: SweepSpec, source: Path | None = None, *, check_outcomes: b
             what = f"values {list(f.spec.values or ())}" if not f.spec.is_range else f"a {f.kind} setting"
             raise ConfigError(f"design.kind = 'sobol': every factor needs a numeric range {{low, high}}; "
                               f"{f.section}.{f.name} has {what}")
+    check_design(factors, d, spec.replicates, allow_large)
     design = design_table(factors, d, spec.seed)
+    check_workers(base, factors, design, 1, None, allow_large)   # one run must fit, before any is probed
 
     # --- outcomes
     outcomes = spec.outcomes if spec.outcomes is not None else default_outcomes(incumbent, challenger)
@@ -351,15 +362,29 @@ def _identity(plan: SweepPlan) -> dict[str, Any]:
     from .. import __version__
 
     spec = plan.spec.model_dump(mode="json", exclude={"name", "description"})
-    design_values = json.dumps(plan.design.drop(columns="point").astype(object).values.tolist(), default=str)
     return {
         "format": FORMAT_VERSION,
         "sim_version": __version__,
         "spec": spec,
         "base_config": plan.base.model_dump(mode="json", exclude={"name", "description"}),
-        "design_sha256": hashlib.sha256(design_values.encode()).hexdigest(),
+        "design_sha256": _design_digest(plan.design.drop(columns="point")),
         "outcomes": list(plan.outcomes),
     }
+
+
+def _design_digest(table: Any, chunk: int = 20_000) -> str:
+    """sha256 of ``json.dumps(table.astype(object).values.tolist(), default=str)``, built chunk by chunk."""
+    digest = hashlib.sha256(b"[")
+    for start in range(0, len(table), chunk):
+        rows = table.iloc[start:start + chunk].astype(object).values.tolist()
+        digest.update((", " if start else "").encode() + json.dumps(rows, default=str)[1:-1].encode())
+    digest.update(b"]")
+    return digest.hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """A NumPy scalar as the Python value (float, int, bool); anything else unchanged."""
+    return value.item() if hasattr(value, "item") and not isinstance(value, (str, bytes)) else value
 
 
 def _hash(identity: dict[str, Any]) -> str:

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..arguments import count_argument, out_dir_argument
 from ..config import ConfigError
 from ..strategy import FAMILIES, PRESETS, STRATEGY_KNOBS
 from .executors import default_workers
@@ -32,30 +33,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="search each family's box for its best point and write presets.json")
     p.add_argument("--scenario", default="baseline", metavar="SCENARIO_OR_YAML",
                    help="the market to search in (default: baseline); it needs both poles' seller groups")
-    p.add_argument("--budget", type=_count("--budget", 1), default=SearchBudget().points, metavar="N",
+    p.add_argument("--budget", type=count_argument("--budget", 1), default=SearchBudget().points, metavar="N",
                    help=f"explore points per family and round (default {SearchBudget().points}; the refine and "
                    "final stages scale with it)")
-    p.add_argument("--seed", type=_count("--seed", 0), metavar="S", help="search seed (default: the scenario's)")
-    p.add_argument("--workers", type=_count("--workers", 1), metavar="N",
+    p.add_argument("--seed", type=count_argument("--seed", 0), metavar="S",
+                   help="search seed (default: the scenario's)")
+    p.add_argument("--workers", type=count_argument("--workers", 1), metavar="N",
                    help="local worker processes (default: all CPUs; 1 = in this process)")
-    p.add_argument("--out", type=Path, default=Path("results") / "presets", metavar="DIR",
+    p.add_argument("--out", type=out_dir_argument, default=Path("results") / "presets", metavar="DIR",
                    help="folder for presets.json (default: results/presets/)")
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
-
-
-def _count(flag: str, minimum: int) -> Any:
-    """An argparse type for a whole number >= ``minimum`` whose message names ``flag`` (as sim.cli's)."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text.strip(), 10)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{flag} = {text[:40]!r}: expected a whole number >= {minimum}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{flag} = {value}: must be at least {minimum}")
-        return value
-
-    parse.__name__ = flag.lstrip("-")
-    return parse
 
 
 def cmd_presets(args: argparse.Namespace) -> int:

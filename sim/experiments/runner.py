@@ -5,12 +5,14 @@ Run ``i`` is replicate ``i % replicates`` of design point ``i // replicates`` an
 executor or the number of workers, and re-running the same command completes only what is missing.
 
 Owns: :func:`run_sweep` (the scheduling loop: keep the executor's slots full, retry tasks of a
-pool whose worker died, flush in batches, merge the parts at the end), :class:`SweepReport` (what
+pool whose worker died or of a cancelled Dask task, ask the executor about its health and stop
+when it is lost, flush in batches, merge the parts at the end), :class:`SweepReport` (what
 happened, in one line for the terminal) and interrupt handling (Ctrl-C and SIGTERM stop cleanly:
 what is finished is on disk, the rest is done on the next run).
 
 Must not: compute outcomes or build rows (:mod:`sim.experiments.batch`), write files itself
-(:mod:`sim.experiments.store`), or print anything but the progress bar.
+(:mod:`sim.experiments.store`), or print anything but the progress bar and the executor's warning
+lines.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 
 from ..config import ConfigError
 from .batch import RunContext, RunItem, run_batch
+from .bounds import check_workers
 from .plan import SweepPlan
 from .store import RunStore
 
@@ -43,7 +46,8 @@ class SweepReport:
         completed: runs finished now.
         failed: run index -> error text (those runs are retried on the next resume).
         interrupted: stopped by Ctrl-C / SIGTERM before the end.
-        aborted: why the executor gave up early (None if it did not).
+        aborted: why the sweep stopped early (workers keep dying, the Dask scheduler or every
+            Dask worker is gone); None if it did not.
         compacted: the part files were merged at the end.
         parts_written: part files written while running (before any merge).
         seconds: wall time of the run phase.
@@ -110,7 +114,8 @@ class _Interrupted(BaseException):  # noqa: N818 - like KeyboardInterrupt, not c
 def run_sweep(plan: SweepPlan, out: str | Path, *, workers: int = 1, scheduler: str | None = None,
               keep_series: bool = False, chunk: int = 1, progress: bool = True,
               flush_seconds: float = 2.0, batch_rows: int = 200, max_pool_restarts: int = 3, compact: bool = True,
-              callback: Callable[[int, int], None] | None = None) -> SweepReport:
+              callback: Callable[[int, int], None] | None = None, allow_large: bool = False,
+              worker_timeout: float = 60.0) -> SweepReport:
     """Run every missing run of ``plan`` into ``out`` (resuming whatever is already there).
 
     Args:
@@ -126,23 +131,29 @@ def run_sweep(plan: SweepPlan, out: str | Path, *, workers: int = 1, scheduler: 
         max_pool_restarts: how often a local pool whose worker died is replaced before giving up.
         compact: once every run is on disk, merge the part files into one (per folder).
         callback: ``callback(done, total)`` after each finished run (benchmarks, notebooks).
+        allow_large: lift the limit on worker memory (see :func:`sim.experiments.bounds.check_workers`).
+        worker_timeout: with a Dask scheduler, stop after this many seconds without any worker.
 
     Returns:
-        A :class:`SweepReport`. Failed runs are not written, so a later call retries them.
+        A :class:`SweepReport`. Failed runs are not written, so a later call retries them. A lost
+        Dask scheduler (or no Dask worker for ``worker_timeout`` seconds) ends the sweep early with
+        ``aborted`` set, within about a minute; the same call later resumes it.
 
     Raises:
-        ConfigError: the folder belongs to another sweep, is locked, or the scheduler is unreachable.
+        ConfigError: the folder belongs to another sweep, is locked, the workers need more memory
+            than there is, or the scheduler is unreachable.
     """
     from tqdm import tqdm
 
-    from .executors import is_broken_pool, make_executor
+    from .executors import ExecutorLost, is_broken_pool, is_cancelled, make_executor
 
-    if chunk < 1:
-        raise ConfigError(f"--chunk = {chunk}: must be at least 1")
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+        raise ConfigError(f"--chunk = {chunk!r}: must be a whole number, at least 1")
     store = RunStore(out, plan, keep_series=keep_series, batch_rows=batch_rows, flush_seconds=flush_seconds)
     store.check()      # refuse before starting any worker
+    check_workers(plan.base, plan.factors, plan.design, workers, scheduler, allow_large)
     report = SweepReport(Path(out), plan.n_runs)
-    executor = make_executor(workers, scheduler)
+    executor = make_executor(workers, scheduler, worker_timeout=worker_timeout)
     report.executor = executor.describe()
     bar = None
     previous = _sigterm_as_interrupt()
@@ -183,7 +194,7 @@ def run_sweep(plan: SweepPlan, out: str | Path, *, workers: int = 1, scheduler: 
                         raise
                     replace_pool()
                     fut = executor.submit(run_batch, ctx, items)
-            except _Aborted:
+            except (_Aborted, ExecutorLost):
                 raise
             except Exception as err:   # e.g. the Dask scheduler went away
                 raise _Aborted(f"cannot submit runs ({err.__class__.__name__}: {' '.join(str(err).split())})") from None
@@ -204,6 +215,9 @@ def run_sweep(plan: SweepPlan, out: str | Path, *, workers: int = 1, scheduler: 
                     submit(nxt, 0)
                 if not inflight:
                     break
+                warning = executor.poll()
+                if warning:
+                    tqdm.write(warning, file=sys.stderr)
                 try:
                     fut = finished.get(timeout=max(0.05, min(0.5, flush_seconds)))
                 except queue.Empty:
@@ -224,6 +238,9 @@ def run_sweep(plan: SweepPlan, out: str | Path, *, workers: int = 1, scheduler: 
                             replace_pool()   # the other tasks of the old pool are queued again, too
                         retry.append((items, tries + 1))
                         continue
+                    if is_cancelled(err) and tries < 3:   # not the run's fault: send it again, poll() decides
+                        retry.append((items, tries + 1))
+                        continue
                     text = f"{err.__class__.__name__}: {' '.join(str(err).split())}"
                     results = [(it.run, None, None, text) for it in items]
                 for run_index, row, series, error in results:
@@ -239,7 +256,7 @@ def run_sweep(plan: SweepPlan, out: str | Path, *, workers: int = 1, scheduler: 
                     store.flush()
         except (KeyboardInterrupt, _Interrupted):
             report.interrupted = True
-        except _Aborted as err:
+        except (_Aborted, ExecutorLost) as err:
             report.aborted = str(err)
         report.seconds = time.monotonic() - start
         if compact and not (report.interrupted or report.aborted or report.failed):

@@ -5,9 +5,11 @@ overrides (``set:``), the **levers** (strategy knobs, ``<group strategy>.<knob>`
 **uncertainties** (``market.<setting>`` / ``network.<setting>``), a **design** (``grid``, ``lhs`` or
 ``sobol``), the replicates per design point and the outcomes to keep.
 
-Owns: the pydantic models :class:`Factor`, :class:`Design`, :class:`SweepSpec`, reading a file
-(shipped name or path) and turning validation errors into one line naming field, value and what is
-allowed.
+Owns: the pydantic models :class:`Factor`, :class:`Design`, :class:`SweepSpec` (all
+:class:`sim.schema.Settings`: unknown keys, NaN/inf and booleans given as numbers are refused),
+reading a file (shipped name or path, through :func:`sim.safeyaml.read_yaml`: size, encoding,
+nesting, alias and duplicate-key limits) and turning validation errors into one line naming field,
+value and what is allowed.
 
 Must not: look at the base scenario (whether a name exists, whether a value fits the model: that
 is :mod:`sim.experiments.plan`), build designs, run anything or touch the disk beyond reading the
@@ -20,27 +22,24 @@ import math
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ..config import CONFIG_DIR, ConfigError
+from ..safeyaml import read_yaml
+from ..schema import Settings
 
 __all__ = ["Factor", "Design", "SweepSpec", "load_sweep", "SWEEP_DIR"]
 
 SWEEP_DIR = CONFIG_DIR / "sweeps"
 """Where the shipped sweep files live (``configs/sweeps/``)."""
-_FROZEN = ConfigDict(extra="forbid", frozen=True)
-
 Scalar = bool | int | float | str
 
 
-class Factor(BaseModel):
+class Factor(Settings):
     """One swept parameter: a numeric range ``{low, high}`` or a list of ``values``.
 
     A plain YAML list is shorthand for ``{values: [...]}``.
     """
-
-    model_config = _FROZEN
 
     low: float | None = Field(None, description="Lower end of a numeric range (inclusive).")
     high: float | None = Field(None, description="Upper end of a numeric range (inclusive).")
@@ -93,10 +92,8 @@ class Factor(BaseModel):
         return self.values is None
 
 
-class Design(BaseModel):
+class Design(Settings):
     """How design points are chosen."""
-
-    model_config = _FROZEN
 
     kind: Literal["grid", "lhs", "sobol"] = Field(
         description="grid = every combination; lhs = Latin hypercube sample; "
@@ -123,10 +120,8 @@ class Design(BaseModel):
         return self
 
 
-class SweepSpec(BaseModel):
+class SweepSpec(Settings):
     """A whole sweep file."""
-
-    model_config = _FROZEN
 
     name: str = Field("sweep", description="Sweep name (default: the file name).")
     description: str = Field("", description="What the sweep asks.")
@@ -143,6 +138,16 @@ class SweepSpec(BaseModel):
     outcomes: tuple[str, ...] | None = Field(None, description="Summary numbers to keep (flattened names); "
                                              "default: a headline set. log_revenue_ratio is always kept.")
 
+    @field_validator("name", "description")
+    @classmethod
+    def _printable(cls, value: str, info: Any) -> str:
+        allowed = "\n\t" if info.field_name == "description" else ""
+        if any((ord(ch) < 32 and ch not in allowed) or ord(ch) == 127 for ch in value):
+            raise ValueError("control characters are not allowed")
+        if info.field_name == "name" and not 1 <= len(value) <= 200:
+            raise ValueError("a name is 1 to 200 characters long")
+        return value
+
     @model_validator(mode="after")
     def _check(self) -> SweepSpec:
         if not self.levers and not self.uncertainties:
@@ -157,6 +162,9 @@ class SweepSpec(BaseModel):
             if dup:
                 raise ValueError(f"outcomes: {dup[0]!r} is listed twice")
         return self
+
+
+_SCALAR_TAGS = ("bool", "int", "float", "str")
 
 
 def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
@@ -175,18 +183,22 @@ def _format_errors(err: ValidationError) -> str:
     lines = []
     for e in err.errors():
         loc = tuple(e["loc"])
-        where = ".".join(str(p) for p in loc) or "sweep"
         msg = e["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
         value = e.get("input")
+        if len(loc) >= 3 and loc[-1] in _SCALAR_TAGS and isinstance(loc[-2], int):   # one entry of values: [..]
+            loc = loc[:-1]
+            finite = not isinstance(value, float) or math.isfinite(value)
+            msg = "expected a number, a boolean or a name" if finite else "NaN and infinity are not allowed"
+        where = ".".join(str(p) for p in loc) or "sweep"
         if e["type"] == "extra_forbidden":
             allowed = _allowed_keys(loc)
             lines.append(f"{where}: unknown setting" + (f"; allowed: {', '.join(allowed)}" if allowed else ""))
         elif e["type"] == "missing":
             lines.append(f"{where}: required setting is missing")
-        elif isinstance(value, (dict, list, tuple)) or value is None or e["type"] == "value_error":
+        elif isinstance(value, (dict, list, tuple)) or value is None:
             lines.append(f"{where}: {msg}")
         else:
-            lines.append(f"{where} = {value!r}: {msg}")
+            lines.append(f"{where} = {_shown(repr(value), 80)}: {msg}")
     return "; ".join(dict.fromkeys(lines))
 
 
@@ -197,25 +209,30 @@ def load_sweep(path: str | Path) -> tuple[SweepSpec, Path]:
         The spec and the resolved file path.
 
     Raises:
-        ConfigError: missing file, bad YAML or an invalid setting (one-line message).
+        ConfigError: missing file, a directory, a file too large, binary or not UTF-8, bad YAML
+            (aliases, nesting, duplicate keys) or an invalid setting (one-line message).
     """
+    text = str(path)
+    if not text.strip():
+        raise ConfigError("sweep file = '': give a sweep file (see configs/sweeps/) or the name of a shipped one")
     p = Path(path)
-    if not p.is_file() and p.suffix not in (".yaml", ".yml") and (SWEEP_DIR / f"{path}.yaml").is_file():
-        p = SWEEP_DIR / f"{path}.yaml"
-    if not p.is_file():
+    shipped_file = SWEEP_DIR / f"{text}.yaml"
+    if not p.exists() and p.suffix not in (".yaml", ".yml") and "/" not in text and shipped_file.is_file():
+        p = shipped_file
+    if not p.exists() and not p.is_symlink():
         shipped = ", ".join(sorted(q.stem for q in SWEEP_DIR.glob("*.yaml")))
-        raise ConfigError(f"sweep file {str(path)!r} does not exist (shipped sweeps: {shipped})")
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{p}: not valid YAML ({' '.join(str(err).split())})") from None
-    except OSError as err:
-        raise ConfigError(f"{p}: cannot read ({err.strerror or err})") from None
+        raise ConfigError(f"sweep file {_shown(text)!r} does not exist (shipped sweeps: {shipped})")
+    data = read_yaml(p, "sweep file")
     if not isinstance(data, dict):
-        raise ConfigError(f"{p}: a sweep file must be a mapping of settings (scenario, levers, design, ...)")
+        raise ConfigError(f"{_shown(str(p))}: a sweep file must be a mapping of settings "
+                          "(scenario, levers, design, ...)")
     data.setdefault("name", p.stem)
     try:
         return SweepSpec.model_validate(data), p.resolve()
     except ValidationError as err:
-        raise ConfigError(f"{p.name}: {_format_errors(err)}") from None
+        raise ConfigError(f"{_shown(p.name)}: {_format_errors(err)}") from None
 
+
+def _shown(text: str, limit: int = 120) -> str:
+    """A user-given name, shortened for a message (control characters are escaped by the CLI)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,15 +1,22 @@
-"""The results folder of a sweep: identity check, lock, resume scan, batched atomic Parquet writes.
+"""The results folder of a sweep: identity check, lock, resume scan that heals, batched atomic writes.
 
 Layout of ``DIR`` (the ``--out`` folder)::
 
     DIR/sweep.json             the sweep spec, its hash and sizes (written once, checked on resume)
-    DIR/design.parquet         one row per design point
+    DIR/design.parquet         one row per design point (rewritten on resume if damaged)
     DIR/runs/part-*.parquet    one row per finished run (batches, written atomically)
     DIR/series/part-*.parquet  weekly tables of the same runs (with --keep-series)
+    DIR/corrupt/               damaged part files found on resume, moved aside (their runs are redone)
+
+Every file is written under a hidden temporary name and renamed into place (:mod:`sim.atomic`,
+:mod:`sim.experiments.parts`). On resume every part is read back in full; one that cannot be read
+(or holds other columns) is moved to ``DIR/corrupt/`` with one line on stderr and its runs are run
+again, so a damaged file never blocks a sweep.
 
 Owns: :class:`RunStore` (refuse a folder of another sweep, one writer at a time, what is already
-done, write under a hidden tmp name then ``os.replace``, merge the parts at the end) and the
-readers :func:`load_runs` / :func:`load_series`, which any process may call at any time.
+done, heal damaged parts, merge the parts at the end) and the readers :func:`load_runs` /
+:func:`load_series`, which any process may call at any time and which skip (and name) an
+unreadable part.
 
 Must not: run the model or schedule runs (:mod:`sim.experiments.runner` feeds it rows), or change
 a row: what is written is exactly what a worker returned.
@@ -28,36 +35,17 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from ..atomic import write_text
 from ..config import ConfigError
 from .outcomes import ADVANTAGE, LABEL_OUTCOMES, RESERVED_COLUMNS
+from .parts import merge_parts, part_files, problem, quarantine, read_parts, write_table
 from .plan import FORMAT_VERSION, SweepPlan
 
 __all__ = ["RunStore", "SweepLockedError", "load_runs", "load_series"]
 
 
-def _atomic_write_table(table: Any, path: Path) -> None:
-    """Write a Parquet file under a hidden tmp name, fsync, then rename into place."""
-    import pyarrow.parquet as pq
-
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        pq.write_table(table, fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def _atomic_write_text(text: str, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _part_files(folder: Path) -> list[Path]:
-    """Finished part files (tmp files are hidden and end in .tmp, so never listed)."""
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.glob("part-*.parquet") if p.is_file())
+def _warn(text: str) -> None:
+    print("warning: " + " ".join(text.split()), file=sys.stderr, flush=True)
 
 
 def _runs_schema(plan: SweepPlan) -> Any:
@@ -123,8 +111,11 @@ class RunStore:
             return None
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            if not isinstance(meta, dict):
+                raise ValueError("not a JSON object")
         except (OSError, ValueError) as err:
-            raise ConfigError(f"{meta_path}: unreadable ({err}); delete the folder to start over") from None
+            raise ConfigError(f"{meta_path}: unreadable ({err}); it identifies the sweep, so the folder cannot be "
+                              "resumed: restore the file, or use a new --out folder") from None
         if meta.get("hash") != self.plan.spec_hash:
             theirs = meta.get("identity", {})
             mine = self.plan.identity
@@ -139,9 +130,17 @@ class RunStore:
         return meta
 
     def open(self) -> set[int]:
-        """Lock the folder, write the identity on first use, tidy up and return finished run indices."""
+        """Lock the folder, write the identity on first use, heal, and return finished run indices.
+
+        Healing: left-over temporary files are deleted, a damaged ``design.parquet`` is rewritten,
+        and every part that cannot be read in full is moved to ``DIR/corrupt/`` (one line on stderr
+        each) so that its runs are run again.
+        """
         self.check()                    # refuse a foreign folder before creating anything in it
-        self.out.mkdir(parents=True, exist_ok=True)
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise ConfigError(f"--out = {str(self.out)!r}: cannot create the folder ({err.strerror or err})") from None
         self._lock()
         try:
             meta = self.check()         # again, now that no other sweep can write here
@@ -149,8 +148,11 @@ class RunStore:
             self.close()
             raise
         if meta is None:
-            _atomic_write_table(_design_arrow(self.plan), self.out / "design.parquet")
-            _atomic_write_text(json.dumps(self._meta(), indent=2, default=str) + "\n", self.out / "sweep.json")
+            write_table(_design_arrow(self.plan), self.out / "design.parquet")
+            write_text(self.out / "sweep.json", json.dumps(self._meta(), indent=2, default=str) + "\n")
+        elif not self._design_ok():
+            write_table(_design_arrow(self.plan), self.out / "design.parquet")
+            _warn(f"{self.out / 'design.parquet'} was damaged or missing; written again from the sweep file")
         self.runs_dir.mkdir(exist_ok=True)
         if self.keep_series:
             self.series_dir.mkdir(exist_ok=True)
@@ -158,16 +160,54 @@ class RunStore:
             if folder.is_dir():
                 for tmp in folder.glob(".*.tmp"):
                     tmp.unlink(missing_ok=True)   # half-written by a killed process
-        done = self.done_runs()
-        if self.series_dir.is_dir():   # series written just before a kill, whose runs part never landed
-            finished = {p.name for p in _part_files(self.runs_dir)}
-            for p in _part_files(self.series_dir):
-                if p.name not in finished:
-                    p.unlink(missing_ok=True)
+        return self._heal()
+
+    def _design_ok(self) -> bool:
+        import pandas as pd
+
+        path = self.out / "design.parquet"
+        if not path.is_file() or problem(path) is not None:
+            return False
+        try:
+            pd.testing.assert_frame_equal(pd.read_parquet(path), self.plan.design, check_dtype=False)
+        except (AssertionError, ValueError, OSError):
+            return False
+        return True
+
+    def _heal(self) -> set[int]:
+        """Check every part; move damaged ones aside; drop series parts without their runs part."""
+        import pyarrow.parquet as pq
+
+        series = {p.name: p for p in part_files(self.series_dir)}
+        columns = [(f.name, f.type) for f in self._schema]
+        done: set[int] = set()
+        kept: set[str] = set()
+        for part in part_files(self.runs_dir):
+            why = problem(part, columns)
+            twin = series.get(part.name)
+            if why is None and self.keep_series:
+                if twin is None:
+                    why = "its series part is missing"
+                elif (twin_why := problem(twin)) is not None:
+                    why = f"its series part cannot be read: {twin_why}"
+            if why is not None:
+                moved = [quarantine(p, self.out) for p in (part, twin) if p is not None and p.exists()]
+                _warn(f"{part} cannot be used ({why}); moved to {self.out / 'corrupt'}/ "
+                      f"({', '.join(m.name for m in moved)}); its runs will be run again")
+                series.pop(part.name, None)
+                continue
+            kept.add(part.name)
+            done.update(pq.read_table(part, columns=["run"]).column("run").to_pylist())
+        for name, p in series.items():   # series written just before a kill, whose runs part never landed
+            if name not in kept:
+                p.unlink(missing_ok=True)
         return done
 
     def _lock(self) -> None:
-        fh = open(self.out / ".lock", "a+")  # noqa: SIM115 - held for the whole sweep
+        try:
+            fh = open(self.out / ".lock", "a+")  # noqa: SIM115 - held for the whole sweep
+        except OSError as err:
+            raise ConfigError(f"--out = {str(self.out)!r}: cannot write there ({err.strerror or err})") from None
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -212,16 +252,9 @@ class RunStore:
         }
 
     def done_runs(self) -> set[int]:
-        """Run indices already on disk (any part file, duplicates collapse)."""
-        import pyarrow.parquet as pq
-
-        done: set[int] = set()
-        for part in _part_files(self.runs_dir):
-            try:
-                done.update(pq.read_table(part, columns=["run"]).column("run").to_pylist())
-            except Exception as err:  # a damaged file: leave it alone, redo its runs
-                print(f"warning: skipping unreadable {part}: {err}", file=sys.stderr)
-        return done
+        """Run indices already on disk (readable parts only; duplicates collapse). Reads only."""
+        frames, _ = read_parts(part_files(self.runs_dir))
+        return {int(r) for f in frames for r in f["run"]}
 
     # -------------------------------------------------------------- writing
     def add(self, row: dict[str, Any], series: Any = None) -> None:
@@ -250,8 +283,8 @@ class RunStore:
             import pandas as pd
 
             frame = pd.concat(series, ignore_index=True).sort_values(["run", "week", "seller"], kind="stable")
-            _atomic_write_table(pa.Table.from_pandas(frame, preserve_index=False), self.series_dir / name)
-        _atomic_write_table(pa.Table.from_pylist(rows, schema=self._schema), self.runs_dir / name)
+            write_table(pa.Table.from_pandas(frame, preserve_index=False), self.series_dir / name)
+        write_table(pa.Table.from_pylist(rows, schema=self._schema), self.runs_dir / name)
         self.parts_written += 1
 
     def compact(self) -> bool:
@@ -264,22 +297,24 @@ class RunStore:
         merge leaves an orphan series file, which :meth:`open` removes.
         """
         self.flush()
-        runs_parts = _part_files(self.runs_dir)
+        runs_parts = part_files(self.runs_dir)
         if len(runs_parts) <= 1:
             return False
         import pyarrow.parquet as pq
 
-        first = min(pq.read_table(p, columns=["run"]).column("run").to_numpy().min() for p in runs_parts)
-        name = f"part-{int(first):09d}-{uuid.uuid4().hex[:8]}.parquet"
         names = {p.name for p in runs_parts}
-        series_parts = [p for p in _part_files(self.series_dir) if p.name in names] if self.keep_series else []
+        series_parts = [p for p in part_files(self.series_dir) if p.name in names] if self.keep_series else []
+        name = ""
         try:
+            first = min(pq.read_table(p, columns=["run"]).column("run").to_numpy().min() for p in runs_parts)
+            name = f"part-{int(first):09d}-{uuid.uuid4().hex[:8]}.parquet"
             if series_parts:
-                _merge_parts(series_parts, self.series_dir / name)
-            _merge_parts(runs_parts, self.runs_dir / name)
+                merge_parts(series_parts, self.series_dir / name)
+            merge_parts(runs_parts, self.runs_dir / name)
         except Exception as err:  # keep the parts as they are; merging is only a convenience
-            print(f"warning: could not merge part files ({err.__class__.__name__}: {err})", file=sys.stderr)
-            (self.series_dir / name).unlink(missing_ok=True)
+            _warn(f"could not merge part files ({err.__class__.__name__}: {err}); they are kept as they are")
+            if name:
+                (self.series_dir / name).unlink(missing_ok=True)
             return False
         for p in runs_parts + series_parts:
             p.unlink(missing_ok=True)
@@ -295,38 +330,6 @@ class RunStore:
                     fcntl.flock(self._lock_fh.fileno(), fcntl.LOCK_UN)
                 self._lock_fh.close()
                 self._lock_fh = None
-
-
-def _merge_parts(parts: list[Path], target: Path) -> None:
-    """Stream ``parts`` into one Parquet file (tmp name, fsync, rename), keeping each run once."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    seen: set[int] = set()
-    writer = None
-    try:
-        with open(tmp, "wb") as fh:
-            for part in parts:
-                table = pq.read_table(part)
-                runs = table.column("run")
-                if seen:
-                    table = table.filter(pc.invert(pc.is_in(runs, value_set=pa.array(sorted(seen), pa.int64()))))
-                seen.update(pc.unique(runs).to_pylist())
-                if writer is None:
-                    writer = pq.ParquetWriter(fh, table.schema)
-                writer.write_table(table)
-            if writer is not None:
-                writer.close()
-                writer = None
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    finally:
-        if writer is not None:
-            writer.close()
-        tmp.unlink(missing_ok=True)
 
 
 def _identity_diff(a: dict[str, Any], b: dict[str, Any]) -> str:
@@ -348,27 +351,38 @@ def _design_arrow(plan: SweepPlan) -> Any:
     return pa.Table.from_pandas(plan.design, preserve_index=False)
 
 
-def load_runs(out: str | Path) -> Any:
-    """The runs table of a sweep folder: one row per run, duplicates dropped, sorted by run index."""
-    import pandas as pd
-    import pyarrow.parquet as pq
+def _read_folder(folder: Path, skipped: list[tuple[Path, str]] | None) -> list[Any]:
+    frames, bad = read_parts(part_files(folder))
+    for path, reason in bad:
+        _warn(f"skipping unreadable {path} ({reason}); run the sweep command again to redo its runs")
+    if skipped is not None:
+        skipped.extend(bad)
+    return frames
 
-    parts = _part_files(Path(out) / "runs")
-    if not parts:
+
+def load_runs(out: str | Path, skipped: list[tuple[Path, str]] | None = None) -> Any:
+    """The runs table of a sweep folder: one row per run, duplicates dropped, sorted by run index.
+
+    A part file that cannot be read is skipped with one line on stderr naming it (and appended to
+    ``skipped`` as ``(path, reason)`` if a list is given); resuming the sweep moves it aside and
+    redoes its runs.
+    """
+    import pandas as pd
+
+    frames = _read_folder(Path(out) / "runs", skipped)
+    if not frames:
         return pd.DataFrame(columns=list(RESERVED_COLUMNS))
-    frame = pd.concat([pq.read_table(p).to_pandas() for p in parts], ignore_index=True)
+    frame = pd.concat(frames, ignore_index=True)
     return frame.drop_duplicates("run").sort_values("run", kind="stable").reset_index(drop=True)
 
 
-def load_series(out: str | Path) -> Any:
-    """The weekly tables kept with ``--keep-series`` (one row per run x week x seller)."""
+def load_series(out: str | Path, skipped: list[tuple[Path, str]] | None = None) -> Any:
+    """The weekly tables kept with ``--keep-series`` (one row per run x week x seller); skips unreadable parts."""
     import pandas as pd
-    import pyarrow.parquet as pq
 
-    parts = _part_files(Path(out) / "series")
-    if not parts:
+    frames = _read_folder(Path(out) / "series", skipped)
+    if not frames:
         return pd.DataFrame(columns=["run", "point", "replicate", "week", "seller", "strategy"])
-    frame = pd.concat([pq.read_table(p).to_pandas() for p in parts], ignore_index=True)
+    frame = pd.concat(frames, ignore_index=True)
     return (frame.drop_duplicates(["run", "week", "seller"])
             .sort_values(["run", "week", "seller"], kind="stable").reset_index(drop=True))
-

@@ -1,9 +1,13 @@
 """Customers: many of them, so their state lives in arrays (one row per customer).
 
 Trust lives in one place, the :class:`TrustLedger` — contacts, pressure, purchase experiences,
-honesty, word of mouth and the slow decay toward each customer's baseline all change its arrays,
-the compiled phases (:mod:`sim.kernels`) by the same storage rules as :meth:`TrustLedger.set_pairs`.
-Any one customer stays inspectable through :meth:`CustomerPopulation.view`.
+honesty, word of mouth and the slow decay toward each customer's baseline all change its arrays.
+The ledger owns the storage and the decay; the compiled phases write single values by the one
+write rule, :func:`sim.model.kernels.trust.set_trust`. Any one customer stays inspectable through
+:meth:`CustomerPopulation.view`.
+
+Must not: hold the week's rules (the market and its kernels do) or draw random numbers after
+construction.
 """
 
 from __future__ import annotations
@@ -13,13 +17,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import MarketConfig
-from .arrays import clip
 from .network import Friendships
 
-__all__ = ["TrustLedger", "CustomerPopulation", "CustomerView", "NEVER"]
+__all__ = ["TrustLedger", "CustomerPopulation", "CustomerView", "NEVER", "NO_CONTACT"]
 
 NEVER = np.iinfo(np.int32).max
 """Week number meaning 'no further need' (one-off purchases)."""
+
+NO_CONTACT = -10_000
+"""``last_contact`` week meaning 'never contacted' (far enough back for any attention window)."""
 
 
 class TrustLedger:
@@ -29,16 +35,24 @@ class TrustLedger:
     from baseline divided by a shared decay factor makes the weekly decay free (one multiply of
     a scalar) instead of a pass over customers x sellers; column sums are kept up to date on
     every write so mean trust per seller ("mind share") is also O(1).
+
+    Attributes:
+        base: float32 (customer,), each customer's baseline trust.
+        deviation: float32 (customer * n_sellers + seller,), deviation from the baseline divided by
+            :attr:`scale`; written in place by the compiled phases, never rebound.
+        column_sums: float64 (seller,), sums of ``deviation`` over customers, kept up to date on
+            every write; never rebound.
+        base_sum: float64 (1,), sum of ``base`` (newcomers change a customer's base); never rebound.
     """
 
     def __init__(self, base: np.ndarray, initial: np.ndarray, decay: float) -> None:
         self.base = base.astype(np.float32)
         self._dev = (np.clip(initial, 1e-6, 1.0 - 1e-6) - self.base[:, None]).astype(np.float32)
-        self._flat = self._dev.reshape(-1)   # a view: (customer, seller) -> customer * n_sellers + seller
+        self.deviation = self._dev.reshape(-1)   # a view: (customer, seller) -> customer * n_sellers + seller
         self._scale = 1.0
         self._decay = float(decay)
-        self._colsum = self._dev.sum(axis=0, dtype=np.float64)
-        self._base_mean = float(self.base.mean(dtype=np.float64))
+        self.column_sums = self._dev.sum(axis=0, dtype=np.float64)
+        self.base_sum = np.array([self.base.sum(dtype=np.float64)])
         self.n, self.n_sellers = self._dev.shape
 
     def decay_one_week(self) -> None:
@@ -47,7 +61,7 @@ class TrustLedger:
         if self._scale < 1e-4:
             self._dev *= np.float32(self._scale)
             self._scale = 1.0
-            self._colsum[:] = self._dev.sum(axis=0, dtype=np.float64)   # in place: compiled kernels hold it
+            self.column_sums[:] = self._dev.sum(axis=0, dtype=np.float64)   # in place: compiled kernels hold it
 
     @property
     def scale(self) -> float:
@@ -58,24 +72,9 @@ class TrustLedger:
         """Trust of customers ``idx`` toward every seller, shape (len(idx), n_sellers)."""
         return self.base[idx, None] + self._scale * self._dev[idx]
 
-    def pairs(self, idx: np.ndarray, sellers: np.ndarray) -> np.ndarray:
-        """Trust of customer ``idx[k]`` toward seller ``sellers[k]``."""
-        return self.base[idx] + self._scale * self._flat[idx * self.n_sellers + sellers]
-
-    def set_pairs(self, idx: np.ndarray, sellers: np.ndarray, values: np.ndarray) -> None:
-        """Set trust for unique (customer, seller) pairs; values are clipped to [0, 1]."""
-        if len(idx) == 0:
-            return
-        # a hair inside [0, 1] so float32 storage never reads back outside it
-        new = ((clip(values, 1e-6, 1.0 - 1e-6) - self.base[idx]) / self._scale).astype(np.float32)
-        flat = idx * self.n_sellers + sellers
-        delta = new.astype(np.float64) - self._flat[flat]
-        self._colsum += np.bincount(sellers, weights=delta, minlength=self.n_sellers)
-        self._flat[flat] = new
-
     def mean_by_seller(self) -> np.ndarray:
         """Mean trust toward each seller over all customers (mind share)."""
-        return self._base_mean + self._scale * self._colsum / self.n
+        return (self.base_sum[0] + self._scale * self.column_sums) / self.n
 
     def full(self) -> np.ndarray:
         """The whole (customers x sellers) trust matrix (a copy)."""
@@ -122,7 +121,7 @@ class CustomerPopulation:
         self.next_need = (1 + rng.geometric(1.0 / m.purchase_cycle_weeks, n)).astype(np.int64)
         self.next_need = np.minimum(self.next_need, NEVER).astype(np.int32)
         self.fit = np.full((n, n_sellers), np.nan, dtype=np.float32)
-        self.last_contact = np.full((n, n_sellers), -10_000, dtype=np.int32)
+        self.last_contact = np.full((n, n_sellers), NO_CONTACT, dtype=np.int32)
         self.purchases_with = np.zeros((n, n_sellers), dtype=np.int32)
         self.last_seller = np.full(n, -1, dtype=np.int16)
         self.purchases = np.zeros(n, dtype=np.int32)

@@ -4,6 +4,8 @@ Cold leads start at the top. Warm leads (referrals, returning customers, custome
 themselves because they already trust a seller) skip qualification and enter at the
 presentation stage; they are counted at every stage they pass, so each stage's count is the
 number of customers who reached it.
+
+Must not: count anything itself (the market and its compiled phases add to the counters).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from enum import IntEnum
 
 import numpy as np
 
-__all__ = ["Stage", "Source", "WEEKLY_COUNTERS", "WeeklyCounters"]
+__all__ = ["Stage", "Source", "WEEKLY_COUNTERS", "MARKET_COUNTERS", "COUNTER_DTYPE", "WeeklyCounters"]
 
 
 class Stage(IntEnum):
@@ -29,14 +31,14 @@ class Source(IntEnum):
 
     NEW = 0        # cold lead, a first-time customer
     REPEAT = 1     # a customer who bought from this seller before
-    REFERRAL = 2   # sent by a friend (or by another seller who declined a poor fit)
+    REFERRAL = 2   # sent by a friend who bought from the seller
     INBOUND = 3    # came by themselves because they already trusted the seller
-    HANDOFF = 4    # sent over by a competitor who declined a poor fit (counted with referrals in sales)
+    HANDOFF = 4    # sent over by a competitor who declined a poor fit (its own source, never a referral)
 
 
 WEEKLY_COUNTERS: tuple[str, ...] = (
     "leads", "prospects", "presentations", "sales",
-    "sales_new", "sales_repeat", "sales_referral", "sales_inbound",
+    "sales_new", "sales_repeat", "sales_referral", "sales_inbound", "sales_handoff",
     "referrals_received", "handoffs_made", "handoffs_received", "declined_poor_fit", "turned_away",
     "follow_ups", "keep_in_touch", "service_failures", "failures_fixed",
     "reviews_new", "minutes_used", "returns", "defections",
@@ -45,17 +47,31 @@ WEEKLY_COUNTERS: tuple[str, ...] = (
 """Per-seller counts reset every week (column names in the weekly table)."""
 
 
+MARKET_COUNTERS: tuple[str, ...] = ("needs_outside", "newcomers")
+"""Market-wide counts of the week (not per seller): needs resolved by the outside option (other
+vendors, doing without) and newcomers who replaced leaving customers. Reported as the series
+``market_<name>``, the same value on every seller's row of the week."""
+
+
+COUNTER_DTYPE = np.dtype([(name, np.float64) for name in WEEKLY_COUNTERS], align=True)
+"""One record of weekly counters per seller, fields named after :data:`WEEKLY_COUNTERS`."""
+
+
 class WeeklyCounters:
-    """One float array per counter, indexed by seller (rows of one table); reset each week."""
+    """One float array per counter, indexed by seller; reset each week.
+
+    The counters live in one structured array ``table`` (one :data:`COUNTER_DTYPE` record per
+    seller), which the compiled phases add to by name; ``values[name]`` is a view of one field.
+    """
 
     def __init__(self, n_sellers: int) -> None:
         self.n_sellers = n_sellers
-        self.table = np.zeros((len(WEEKLY_COUNTERS), n_sellers))   # one row per counter, in WEEKLY_COUNTERS order
-        self.values = {name: self.table[i] for i, name in enumerate(WEEKLY_COUNTERS)}   # views of the rows
+        self.table = np.zeros(n_sellers, dtype=COUNTER_DTYPE)
+        self.values = {name: self.table[name] for name in WEEKLY_COUNTERS}   # views of the fields
 
     def reset(self) -> None:
         """Zero every counter."""
-        self.table[:] = 0.0
+        self.table[...] = 0
 
     def add(self, name: str, sellers: np.ndarray, weights: np.ndarray | None = None) -> None:
         """Count one event (or ``weights``) for each entry of ``sellers``."""

@@ -5,9 +5,14 @@ an explicit random order each week: every phase that touches several sellers pro
 tasks in a freshly shuffled order, and a customer can be served by only one seller per phase
 (the first in that order), which is the equivalent of ``shuffle_do`` over sellers.
 
-The heavy phases each call one compiled kernel of :mod:`sim.kernels` (numba), which walks the
-week's entries in loops with the model's own random generator; the rules live in the kernels'
-docstrings and in docs/ODD.md.
+The heavy phases each call one compiled kernel of :mod:`sim.model.kernels` (numba), which walks
+the week's entries in loops with the model's own random generator, on the named state built once
+here (:func:`sim.model.kernels.build_state`); the rules live in the kernels' docstrings and in
+docs/ODD.md.
+
+Must not: hold a rule of its own that a kernel also applies (the vectorised diffusion phase runs
+the kernels' own willingness and trust-as-seen functions on arrays), nor import experiments,
+plots or the user interface.
 """
 
 from __future__ import annotations
@@ -20,10 +25,10 @@ import numpy as np
 from ..config import Config, load_scenario
 from . import kernels
 from .customers import NEVER, CustomerPopulation, CustomerView
-from .funnel import Source, WeeklyCounters
+from .funnel import MARKET_COUNTERS, Source, WeeklyCounters
 from .metrics import Recorder
 from .network import build_network
-from .reviews import ReviewBoard, willingness
+from .reviews import ReviewBoard
 from .sellers import Seller, StrategyTable
 
 __all__ = ["Market"]
@@ -64,6 +69,7 @@ class Market(mesa.Model):
         self.customers = CustomerPopulation(m, self.n_sellers, friends, self.rng)
         self.reviews = ReviewBoard(self.n_sellers, m)
         self.counters = WeeklyCounters(self.n_sellers)
+        self.market_counts: dict[str, int] = dict.fromkeys(MARKET_COUNTERS, 0)   # this week's, market-wide
         self.recorder = Recorder(config.weeks, self.n_sellers)
         self.book = np.zeros(self.n_sellers, dtype=np.int64)
         self._debt = np.zeros(self.n_sellers)
@@ -74,11 +80,9 @@ class Market(mesa.Model):
         self._new_needs = _EMPTY
         self._presentations: list[tuple[np.ndarray, ...]] = []
         self._busy = np.zeros(m.customers, dtype=np.int32)   # week a customer last sat through a presentation
-        # the arrays the compiled phase kernels work on (all mutated in place, never rebound)
-        self._mark = np.full(m.customers, -1, dtype=np.int64)   # scratch: "seen" marks for one-per-customer picks
-        self._cs = kernels.customer_state(self.customers, self._busy, self._mark, np.zeros(1, dtype=np.int64))
-        self._ss = kernels.seller_state(kernels.market_params(m), kernels.strategy_table(self.strat), self._left,
-                                        self._left_rel, self.book, self.counters.table, self.reviews)
+        # the named state the compiled phase kernels work on (the arrays above, shared, never rebound)
+        self._state = kernels.build_state(m, self.customers, self.strat, self.reviews, self.counters.table,
+                                          self._left, self._left_rel, self.book, self._busy)
         self.datacollector = mesa.DataCollector(model_reporters=self._model_reporters())
 
     # ---------------------------------------------------------------- the week
@@ -110,6 +114,7 @@ class Market(mesa.Model):
         self.week += 1
         self.customers.trust.decay_one_week()
         self.counters.reset()
+        self.market_counts = dict.fromkeys(MARKET_COUNTERS, 0)
         budget = self.market.hours_per_week * 60.0 - self._debt
         self._budget = budget
         self._left[:] = budget
@@ -125,11 +130,12 @@ class Market(mesa.Model):
         self._new_needs = new
 
     def _expire_needs(self) -> None:
-        """Needs nobody served within the customer's patience are met outside this market."""
+        """Needs nobody served within the customer's patience go to the outside option (counted)."""
         pop = self.customers
         stale = np.flatnonzero(pop.in_market & (pop.need_since <= self.week - self.market.need_patience_weeks))
+        self.market_counts["needs_outside"] = len(stale)
         pop.in_market[stale] = False
-        pop.next_need[stale] = self._next_need_week(len(stale))
+        pop.next_need[stale] = kernels.next_needs(len(stale), self._state, self.rng, self.week)
 
     def _diffusion(self) -> None:
         """Outside influence and fully mixed word of mouth (Bass p and q), when switched on.
@@ -155,9 +161,14 @@ class Market(mesa.Model):
         self._sell(c, s, np.full(len(c), int(Source.INBOUND)), self._fit(c, s))
 
     def _choose_seller(self, c: np.ndarray) -> np.ndarray:
-        """For each customer, a seller drawn in proportion to willingness (trust as seen)."""
-        will = willingness(self.reviews.effective_trust(self.customers.trust.rows(c), self.customers.reads_reviews[c]),
-                           self.market)
+        """For each customer, a seller drawn in proportion to willingness (trust as seen).
+
+        Runs the kernels' own rules on arrays (their Python bodies, ``py_func``): one copy of each
+        rule, and the same rounding as ever on these float32 trust rows.
+        """
+        m = self.market
+        seen = self.reviews.effective_trust(self.customers.trust.rows(c), self.customers.reads_reviews[c])
+        will = kernels.willingness.py_func(seen, m.trust_threshold, m.threshold_width)
         cum = np.cumsum(will, axis=1)
         return (self.rng.random(len(c))[:, None] * cum[:, -1:] < cum).argmax(axis=1)
 
@@ -167,17 +178,21 @@ class Market(mesa.Model):
             return
         c, s, fit = (np.concatenate(x) for x in zip(*self._pending, strict=True))
         self._pending = []
-        friend, seller = kernels.after_sales(c, s, fit, self._cs, self._ss, self.rng, self.week, self._scale())
+        friend, seller = kernels.after_sales(c, s, fit, self._state, self.rng, self.week, self._scale())
         if self.counters.values["reviews_new"].any():   # the kernel posted reviews: update the public signal
             self.reviews.refresh()
         self._queue_warm(friend, seller, Source.REFERRAL)
 
     def _customers_seek(self) -> None:
-        """Customers with a new need go by themselves to a seller they already trust [000]."""
-        if len(self._new_needs) == 0:
-            return
-        c, s, sold_c, sold_s, sold_fit = kernels.customers_seek(self._new_needs, self._cs, self._ss, self.rng,
-                                                                self.week, self._scale())
+        """Turnover first, then customers with a new need go by themselves to a seller they trust [000].
+
+        Leavers are replaced in place by newcomers after last week's sales played out. One compiled
+        call does both (:func:`sim.model.kernels.customers_seek` runs the turnover rule
+        :func:`sim.model.kernels.population.move` first).
+        """
+        c, s, sold_c, sold_s, sold_fit, moved = kernels.customers_seek(self._new_needs, self._state, self.rng,
+                                                                       self.week, self._scale())
+        self.market_counts["newcomers"] = moved
         if len(sold_c):   # lifetime-value limit: loyal repeat buyers bought directly
             self._pending.append((sold_c, sold_s, sold_fit))
         self._queue_warm(c, s, Source.INBOUND)
@@ -188,17 +203,17 @@ class Market(mesa.Model):
             return
         c, s, src = (np.concatenate(x) for x in zip(*self._warm, strict=True))
         self._warm = []
-        c, s, src = kernels.serve_warm_leads(c, s, src, self._cs, self._ss, self.rng, self.week, self._scale())
+        c, s, src = kernels.serve_warm_leads(c, s, src, self._state, self.rng, self.week, self._scale())
         self._queue_presentations(c, s, src, pitch=True)
 
     def _keep_in_touch(self) -> None:
         """Sellers spend their remaining customer time contacting their own customers [003][004]."""
-        c, s = kernels.keep_in_touch(self._cs, self._ss, self.rng, self.week, self._scale())
+        c, s = kernels.keep_in_touch(self._state, self.rng, self.week, self._scale())
         self._queue_presentations(c, s, np.full(len(c), int(Source.REPEAT)), pitch=False)
 
     def _prospect(self) -> None:
         """Remaining hours go to cold leads: lead -> prospect -> presentation -> sale [003]."""
-        c, s = kernels.prospect(self._cs, self._ss, self.rng, self.week, self._scale())
+        c, s = kernels.prospect(self._state, self.rng, self.week, self._scale())
         self._queue_presentations(c, s, np.full(len(c), int(Source.NEW)), pitch=False)
 
     def _hold_presentations(self) -> None:
@@ -208,7 +223,7 @@ class Market(mesa.Model):
         c, s, src, pitch = (np.concatenate(x) for x in zip(*self._presentations, strict=True))
         self._presentations = []
         sold_c, sold_s, sold_fit, hand_c, hand_s = kernels.hold_presentations(
-            c, s, src, pitch, self._cs, self._ss, self.rng, self.week, self._scale())
+            c, s, src, pitch, self._state, self.rng, self.week, self._scale())
         if len(sold_c):
             self._pending.append((sold_c, sold_s, sold_fit))
         self._queue_warm(hand_c, hand_s, Source.HANDOFF)
@@ -234,19 +249,12 @@ class Market(mesa.Model):
     def _sell(self, c: np.ndarray, s: np.ndarray, src: np.ndarray, fit: np.ndarray) -> None:
         if len(c) == 0:
             return
-        kernels.sell(c, s, src.astype(np.int64), self._cs, self._ss, self.rng, self.week)
+        kernels.sell(c, s, src.astype(np.int64), self._state, self.rng, self.week)
         self._pending.append((c, s, fit))
 
     def _fit(self, c: np.ndarray, s: np.ndarray) -> np.ndarray:
         """Fit of seller s's offering with customer c's current need, drawn once per need."""
-        return kernels.fits(c, s, self._cs, self._ss, self.rng)
-
-    def _next_need_week(self, k: int) -> np.ndarray:
-        m = self.market
-        if not m.recurring_needs:
-            return np.full(k, NEVER, dtype=np.int32)
-        gap = self.rng.geometric(1.0 / m.purchase_cycle_weeks, k)
-        return np.minimum(self.week + gap, NEVER).astype(np.int32)
+        return kernels.fits(c, s, self._state, self.rng)
 
     def _queue_warm(self, c: np.ndarray, s: np.ndarray, source: Source) -> None:
         if len(c):

@@ -2,6 +2,8 @@
 
 Series names (the columns of the weekly table) are stable: notebooks, sweeps and files use them.
 Summary numbers are small named functions of the weekly table.
+
+Must not: change the model's state or draw random numbers; it only reads what the market counted.
 """
 
 from __future__ import annotations
@@ -11,20 +13,25 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .funnel import WEEKLY_COUNTERS
+from .comparison import compared_pair, log_revenue_ratio, one_run_leader
+from .funnel import MARKET_COUNTERS, WEEKLY_COUNTERS
 
 if TYPE_CHECKING:
     from .market import Market
 
-__all__ = ["Recorder", "SERIES", "summarize", "crossover_week", "strategy_curves", "FUNNEL_STAGES"]
+__all__ = ["Recorder", "SERIES", "summarize", "crossover_week", "strategy_curves", "FUNNEL_STAGES", "SALE_SOURCES"]
 
 STATE_SERIES: tuple[str, ...] = (
     "revenue", "mean_trust", "reviews_count", "mean_rating", "customers_retained",
     "hours_used", "market_share", "satisfaction",
 )
+MARKET_SERIES: tuple[str, ...] = tuple(f"market_{name}" for name in MARKET_COUNTERS)
+"""Market-wide weekly counts (the same value on every seller's row of a week)."""
 SERIES: tuple[str, ...] = STATE_SERIES + tuple(
-    c for c in WEEKLY_COUNTERS if c not in ("experiences", "satisfaction_sum"))
+    c for c in WEEKLY_COUNTERS if c not in ("experiences", "satisfaction_sum")) + MARKET_SERIES
 FUNNEL_STAGES: tuple[str, ...] = ("leads", "prospects", "presentations", "sales")
+SALE_SOURCES: tuple[str, ...] = ("new", "repeat", "referral", "inbound", "handoff")
+"""Where sales come from (``sales_<source>`` series); they add up to ``sales``."""
 
 
 class Recorder:
@@ -33,6 +40,7 @@ class Recorder:
     def __init__(self, weeks: int, n_sellers: int) -> None:
         names = set(STATE_SERIES) | set(WEEKLY_COUNTERS)
         self.data = {name: np.zeros((weeks, n_sellers)) for name in names}
+        self.market = {name: np.zeros(weeks) for name in MARKET_COUNTERS}
         self.weeks_recorded = 0
         self._cum: dict[str, np.ndarray] = {}
         self.running = {name: np.zeros(n_sellers) for name in ("revenue", "sales", "referrals_received")}
@@ -52,7 +60,10 @@ class Recorder:
         d["mean_rating"][w] = model.reviews.mean_rating
         d["customers_retained"][w] = model.book
         d["hours_used"][w] = cnt["minutes_used"] / 60.0
-        d["market_share"][w] = sales / total if total > 0 else 0.0
+        for name, value in model.market_counts.items():
+            self.market[name][w] = value
+        resolved = total + model.market_counts["needs_outside"]   # the whole market: sellers + outside option
+        d["market_share"][w] = sales / resolved if resolved > 0 else 0.0
         with np.errstate(invalid="ignore", divide="ignore"):
             d["satisfaction"][w] = np.where(cnt["experiences"] > 0,
                                             cnt["satisfaction_sum"] / np.maximum(cnt["experiences"], 1), np.nan)
@@ -78,7 +89,10 @@ class Recorder:
             "strategy": np.tile([x.strategy_name for x in model.sellers], w),
         }
         for name in SERIES:
-            cols[name] = self.data[name][:w].reshape(-1)
+            if name in MARKET_SERIES:
+                cols[name] = np.repeat(self.market[name.removeprefix("market_")][:w], s)
+            else:
+                cols[name] = self.data[name][:w].reshape(-1)
         df = pd.DataFrame(cols)
         df["seller"] = df["seller"].astype("category")
         df["strategy"] = df["strategy"].astype("category")
@@ -125,16 +139,22 @@ def summarize(df: pd.DataFrame, market_price: float, order: list[str]) -> dict[s
     Args:
         df: the weekly table.
         market_price: price of one sale.
-        order: strategy names in config order; the first is the incumbent, the second the challenger.
+        order: strategy names in config order. Ratios, the crossover and the leaders compare the pair of
+            :func:`~sim.model.comparison.compared_pair` (``compared``: numerator, then denominator; the
+            numerator is also called ``challenger``, the denominator ``incumbent``), whatever the order.
     """
     weeks = int(df["week"].max())
     last = df[df["week"] == weeks]
+    all_sales = float(df["sales"].sum())
+    weekly = df.groupby("week", sort=True)
+    outside = float(weekly["market_needs_outside"].first().sum()) if "market_needs_outside" in df else 0.0
+    resolved = all_sales + outside   # every need resolved: by a modelled seller or by the outside option
     strategies: dict[str, Any] = {}
     for name in order:
         sub_last = last[last["strategy"] == name]
         sales = _per_seller(df, name, "sales")
         repeat_or_referred = {src: _per_seller(df, name, f"sales_{src}")
-                              for src in ("new", "repeat", "referral", "inbound")}
+                              for src in SALE_SOURCES}
         first_time = sales - repeat_or_referred["repeat"]
         revenue = _per_seller(df, name, "revenue")
         hours = _per_seller(df, name, "hours_used")
@@ -161,22 +181,28 @@ def summarize(df: pd.DataFrame, market_price: float, order: list[str]) -> dict[s
             "mean_trust_final": float(sub_last["mean_trust"].mean()),
             "customers_retained_final": float(sub_last["customers_retained"].mean()),
             "loyalty": returns / (returns + defections) if returns + defections else None,
-            "market_share": float(df[df["strategy"] == name]["sales"].sum() / max(df["sales"].sum(), 1)),
+            "market_share": float(df[df["strategy"] == name]["sales"].sum() / resolved) if resolved else 0.0,
+            "share_of_modelled_sales": float(df[df["strategy"] == name]["sales"].sum() / max(all_sales, 1)),
             "hours_used": hours,
             "revenue_per_hour": revenue / hours if hours else 0.0,
             "customer_lifetime_value": revenue / first_time if first_time else None,
         }
-    out: dict[str, Any] = {"weeks": weeks, "price": market_price, "strategies": strategies}
-    if len(order) >= 2:
-        inc, cha = order[0], order[1]
+    out: dict[str, Any] = {"weeks": weeks, "price": market_price, "strategies": strategies,
+                           "needs_outside": outside, "outside_share": outside / resolved if resolved else None,
+                           "newcomers": (float(weekly["market_newcomers"].first().sum())
+                                         if "market_newcomers" in df else 0.0)}
+    pair = compared_pair(order)
+    if pair is not None:   # every ratio is by name (sim.model.comparison): relationship over numbers_game
+        cha, inc = pair
         a, b = strategies[inc], strategies[cha]
+        out["compared"] = [cha, inc]
         out["incumbent"], out["challenger"] = inc, cha
         out["crossover_week"] = crossover_week(df, cha, inc)
-        out["revenue_ratio"] = b["revenue_total"] / a["revenue_total"] if a["revenue_total"] else None
-        out["revenue_ratio_year1"] = b["revenue_year1"] / a["revenue_year1"] if a["revenue_year1"] else None
-        out["referral_ratio"] = b["referrals_total"] / a["referrals_total"] if a["referrals_total"] else None
-        yr1 = min(52, weeks)
-        ahead = _per_seller(df, cha, "revenue", yr1) > _per_seller(df, inc, "revenue", yr1)
-        out["leader_year1"] = cha if ahead else inc
-        out["leader_final"] = cha if b["revenue_total"] > a["revenue_total"] else inc
+        for key, metric in (("revenue_ratio", "revenue_total"), ("revenue_ratio_year1", "revenue_year1"),
+                            ("referral_ratio", "referrals_total")):
+            out[key] = b[metric] / a[metric] if a[metric] else None
+        out["log_revenue_ratio"] = log_revenue_ratio(b["revenue_total"], a["revenue_total"], market_price)
+        out["leader_year1"] = one_run_leader(cha, inc, b["revenue_year1"], a["revenue_year1"])
+        out["leader_final"] = one_run_leader(cha, inc, b["revenue_total"], a["revenue_total"])
+        out["leader_basis"] = "one run"
     return out

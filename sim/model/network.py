@@ -24,6 +24,8 @@ Network kinds:
 
 ``rewire`` is only used by ``"small_world"``. A ``mean_degree`` of 0 gives an
 empty graph for every kind.
+
+Must not: know about trust, sellers or the market; it only builds graphs from its arguments.
 """
 
 from __future__ import annotations
@@ -78,28 +80,6 @@ class Friendships:
         if not 0 <= i < self.n:
             raise IndexError(f"node {i} out of range [0, {self.n})")
         return self.indices[self.indptr[i] : self.indptr[i + 1]]
-
-    def gather(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Enumerate all friendships of a batch of nodes.
-
-        Args:
-            nodes: Integer array of node ids (repeats allowed).
-
-        Returns:
-            ``(pos, friend)``: for every friendship of ``nodes[k]`` there is
-            one entry with ``pos == k`` (int64) and ``friend`` the friend's id
-            (int32). Entries are grouped by ``pos`` in increasing order.
-        """
-        nodes = np.asarray(nodes, dtype=np.int64).ravel()
-        starts = self.indptr[nodes]
-        counts = self.indptr[nodes + 1] - starts
-        total = int(counts.sum())
-        pos = np.repeat(np.arange(nodes.size, dtype=np.int64), counts)
-        # Offset of each entry within its node's slice, then absolute index.
-        group_start = np.cumsum(counts) - counts
-        offsets = np.arange(total, dtype=np.int64) - np.repeat(group_start, counts)
-        friend = self.indices[np.repeat(starts, counts) + offsets]
-        return pos, friend
 
 
 def _sorted_unique(a: np.ndarray) -> np.ndarray:

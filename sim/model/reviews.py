@@ -1,7 +1,13 @@
-"""The public review board and the trust threshold shared by buying, referring and choosing a seller.
+"""The public review board: review counts, rating sums and the public rating signal per seller.
 
-Writing reviews, word of mouth and referrals happen after each sale in the compiled after-sales
-phase (:func:`sim.kernels.after_sales`), which reads and updates the board's arrays.
+Reviews are written after each sale in the compiled after-sales phase
+(:func:`sim.model.kernels.after_sales`), which adds to the board's counts and rating sums; the
+board turns them into the public signal (:meth:`ReviewBoard.refresh`), the one place it is
+computed. How readers see a seller through the signal is the one rule
+:func:`sim.model.kernels.trust.effective_trust`, which :meth:`ReviewBoard.effective_trust` applies
+to arrays.
+
+Must not: write reviews or change trust (the kernels do), nor keep a second copy of a trust rule.
 """
 
 from __future__ import annotations
@@ -9,25 +15,26 @@ from __future__ import annotations
 import numpy as np
 
 from ..config import MarketConfig
-from .arrays import clip
+from .kernels.trust import effective_trust
 
-__all__ = ["ReviewBoard", "willingness"]
-
-
-def willingness(trust: np.ndarray, market: MarketConfig) -> np.ndarray:
-    """Steep (logistic) rise of buying/referring around the trust threshold [001]."""
-    z = (trust - market.trust_threshold) / market.threshold_width
-    return 1.0 / (1.0 + np.exp(-z))
+__all__ = ["ReviewBoard"]
 
 
 class ReviewBoard:
-    """Public reviews per seller: count and mean rating (1..5 stars), accumulating."""
+    """Public reviews per seller: count and mean rating (1..5 stars), accumulating.
+
+    Attributes:
+        count: float64 (seller,), reviews so far; added to in place by the compiled after-sales phase.
+        rating_sum: float64 (seller,), sum of the star ratings; added to in place likewise.
+        signal: float64 (seller,), the public rating signal in [-1, 1] (0 = no information), refreshed
+            in place by :meth:`refresh`; the compiled phases hold this array.
+    """
 
     def __init__(self, n_sellers: int, market: MarketConfig) -> None:
         self.market = market
         self.count = np.zeros(n_sellers)
         self.rating_sum = np.zeros(n_sellers)
-        self._signal = np.zeros(n_sellers)
+        self.signal = np.zeros(n_sellers)
 
     @property
     def mean_rating(self) -> np.ndarray:
@@ -38,25 +45,20 @@ class ReviewBoard:
     def refresh(self) -> None:
         """Recompute the public signal from the counts and rating sums.
 
-        Reviews are posted by the compiled after-sales phase (:func:`sim.kernels.after_sales`), which
-        adds to ``count`` and ``rating_sum``; the market calls this afterwards.
+        Confidence ``count / (count + review_prior)`` times the mean rating's distance from three
+        stars, scaled to [-1, 1]. The market calls this after the after-sales phase posted reviews.
         """
         conf = self.count / (self.count + self.market.review_prior) if self.market.review_prior > 0 \
             else (self.count > 0).astype(float)
         mean = np.where(self.count > 0, self.rating_sum / np.maximum(self.count, 1), 3.0)
-        self._signal[:] = conf * (mean - 3.0) / 2.0   # in place: compiled kernels hold this array
+        self.signal[:] = conf * (mean - 3.0) / 2.0   # in place: compiled kernels hold this array
 
-    def effective_trust(self, trust: np.ndarray, readers: np.ndarray, sellers: np.ndarray | None = None) -> np.ndarray:
-        """Trust as a customer sees it before choosing: readers' trust shifted by the rating.
+    def effective_trust(self, trust: np.ndarray, readers: np.ndarray) -> np.ndarray:
+        """Trust toward every seller as customers see it before choosing (readers shifted by the rating).
 
         Args:
-            trust: trust values, shape (k,) with ``sellers`` given, else (k, n_sellers).
+            trust: trust values, shape (k, n_sellers).
             readers: bool (k,), whether each customer reads reviews.
-            sellers: seller of each entry for 1-D ``trust``.
         """
-        if not self.market.reviews or self.market.review_weight == 0:
-            return trust
-        shift = self.market.review_weight * (self._signal[sellers] if sellers is not None else self._signal[None, :])
-        if sellers is None:
-            return clip(trust + readers[:, None] * shift, 0.0, 1.0)
-        return clip(trust + readers * shift, 0.0, 1.0)
+        m = self.market
+        return effective_trust.py_func(trust, readers[:, None], m.reviews, m.review_weight, self.signal[None, :])

@@ -3,6 +3,8 @@
 The week's work of all sellers is carried out by the market in vectorised phases, in an explicit
 random seller order each week (the vectorised equivalent of ``shuffle_do``); a seller agent holds
 its strategy, its time budget and its running totals, and answers questions about itself.
+
+Must not: carry out any of the week's rules (the market's phases and kernels do).
 """
 
 from __future__ import annotations

@@ -1,12 +1,16 @@
 """Narration: the one place where results become numbers and words, for every surface.
 
 The command line, the notebooks, the dashboard and the report all call this package; nothing else
-words a result. Three modules, one job each:
+words a result. Five modules, one job each, each importing only those above it:
 
-* :mod:`~sim.narrate.summary`: number formats, the single-run headline and story, the command
-  line's summary (:func:`format_summary`);
-* :mod:`~sim.narrate.verdict`: what replicates add: the comparison by strategy name (relationship
-  over numbers game), intervals, "ahead in 17 of 20 simulated markets", "no clear winner";
+* :mod:`~sim.narrate.formats`: number formats (``money``, ``times``, ...), display names, :class:`Card`;
+* :mod:`~sim.narrate.comparison`: two strategies compared over runs (:func:`compare`): the pair by
+  name (relationship over numbers game), intervals, the verdict, and its short words. The rules
+  are :mod:`sim.model.comparison`'s, so the summary's leaders say the same;
+* :mod:`~sim.narrate.verdict`: the headline cards (one function for notebooks, dashboard and
+  report), the report's table and the story over one run or many;
+* :mod:`~sim.narrate.summary`: the headline numbers, the crossover caption and the command line's
+  summary (:func:`format_summary`);
 * :mod:`~sim.narrate.client`: a client market's calibration table and its current-versus-proposed
   comparison.
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .summary import money, num
+from .formats import money, num
 
 __all__ = ["calibration_lines", "comparison_lines", "crossover_sentence", "short_run_sentence", "leads_warning",
            "interval_text", "figure_value"]

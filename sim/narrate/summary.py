@@ -1,131 +1,73 @@
-"""Narration: the one place where a run's summary (single run or replicates) becomes numbers and words.
+"""Narration of a run's summary: the headline numbers, the single-run story and the command line's summary.
 
-Every surface calls it: the command line prints :func:`format_summary`; the notebooks and the
-dashboard show :func:`headline_cards` (as HTML cards) and :func:`story_markdown`; figures label the
-crossover with :func:`crossover_caption`. Number formats (:func:`num`, :func:`money`, :func:`times`,
-...) live here too, so one number reads the same wherever it appears. Its companion
-:mod:`sim.narrate.verdict` words what replicates add (intervals, "ahead in 17 of 20 simulated markets",
-"no clear winner"), with these formats.
+Every surface calls the narration: the command line prints :func:`format_summary`; the notebooks
+and the dashboard show :func:`headline_cards` (as HTML cards) and :func:`story_markdown`; figures
+label the crossover with :func:`crossover_caption`. The cards, the story and every "who is ahead"
+on the command line come from one comparison per outcome (:mod:`sim.narrate.verdict`, by the
+rules of :mod:`sim.model.comparison`): ratios are relationship over numbers game by name, a
+difference whose interval includes zero is "no clear winner", and a single run says who is ahead
+"in this one run", never a verdict. Number formats are :mod:`sim.narrate.formats`'.
 
 Must not: draw, build HTML or import matplotlib or ipywidgets (the command line imports it); run
-the model or change a summary. It reads plain summary dicts (:attr:`sim.Results.summary`,
-``Results.runs``) and, for the command line, the config's names and sizes.
+the model, compute an interval or change a summary. It reads plain summary dicts
+(:attr:`sim.Results.summary`, ``Results.runs``) and, for the command line, the config's names and sizes.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from ..config import WEEKS_PER_YEAR
+from .comparison import Comparison, compare, compared_pair, compares_text, estimate, ratio_text
+from .formats import (
+    Card,
+    count,
+    horizon_label,
+    money,
+    num,
+    pct,
+    pretty_name,
+    ratio_bound,
+    scalar,
+    stars,
+    times,
+    year_of,
+    years_text,
+)
+from .verdict import headline_cards, meeting_story, why_bullets
+
+SALE_SOURCES = ("new", "repeat", "referral", "inbound", "handoff")
+"""Where sales come from, in the order the tables show them (as :data:`sim.model.metrics.SALE_SOURCES`)."""
 
 __all__ = [
-    "scalar", "num", "pct", "money", "times", "stars", "count", "years_text", "horizon_label", "year_of",
-    "pretty_name", "headline_numbers", "Card", "headline_cards", "crossover_caption", "why_bullets", "story_markdown",
-    "format_summary", "leader_line", "crossover_line", "referral_lines", "why_lines", "funnel_lines",
+    "scalar", "num", "pct", "money", "times", "ratio_bound", "stars", "count", "years_text", "horizon_label",
+    "year_of", "pretty_name", "headline_numbers", "Card", "headline_cards", "crossover_caption", "why_bullets",
+    "story_markdown", "format_summary", "compares_line", "leader_line", "crossover_line", "referral_lines",
+    "why_lines", "funnel_lines", "REPLICATES_HINT",
 ]
 
-
-# ============================================================================ numbers -> text
-def scalar(x: Any) -> float | None:
-    """A summary value as a finite float: a replicate summary gives its ``"mean"``; None if missing/not finite."""
-    if isinstance(x, Mapping):
-        x = x.get("mean")
-    if x is None:
-        return None
-    try:
-        x = float(x)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
-
-
-def num(x: float | None, digits: int = 3) -> str:
-    """Readable number: thousands separators, about three significant digits (``"n/a"`` if missing)."""
-    if x is None or not math.isfinite(x):
-        return "n/a"
-    if x == 0:
-        return "0"
-    magnitude = int(math.floor(math.log10(abs(x))))
-    if magnitude >= digits - 1:
-        return f"{round(x, -(magnitude - digits + 1)):,.0f}"
-    return f"{x:,.{min(digits - 1 - magnitude, 4)}f}"
-
-
-def pct(x: float | None) -> str:
-    """A share as a whole percentage: ``0.43`` -> ``"43%"``."""
-    return "n/a" if x is None or not math.isfinite(x) else f"{100 * x:.0f}%"
-
-
-def money(x: float | None) -> str:
-    """Revenue in short form: ``2,490``, ``10.7k``, ``1.25M``."""
-    if x is None:
-        return "n/a"
-    if abs(x) >= 1e6:
-        return f"{x / 1e6:.2f}M"
-    if abs(x) >= 1e4:
-        return f"{x / 1e3:.1f}k"
-    return f"{x:,.0f}"
-
-
-def times(x: float | None) -> str:
-    """A ratio: ``2.08×``, ``12.3×``."""
-    return "n/a" if x is None else (f"{x:.1f}×" if x >= 10 else f"{x:.2f}×")
-
-
-def stars(x: Any) -> str:
-    """A mean rating: ``★3.8``, or ``"no reviews"``."""
-    x = scalar(x)
-    return "no reviews" if x is None else f"★{x:.1f}"
-
-
-def count(x: Any, noun: str) -> str:
-    """``"1 referral"``, ``"26 reviews"``."""
-    n = float(x or 0.0)
-    return f"{n:,.0f} {noun}" + ("" if round(n) == 1 else "s")
-
-
-def years_text(weeks: int) -> str:
-    """A horizon in words: ``"1 year"``, ``"10 years"``, ``"120 weeks"``."""
-    if weeks % WEEKS_PER_YEAR == 0:
-        n = weeks // WEEKS_PER_YEAR
-        return f"{n} year" + ("s" if n != 1 else "")
-    return f"{weeks} weeks"
-
-
-def horizon_label(weeks: int) -> str:
-    """``"After year 1"``, ``"After 10 years"``, ``"After 120 weeks (2.3 years)"``."""
-    if weeks == WEEKS_PER_YEAR:
-        return "After year 1"
-    if weeks % WEEKS_PER_YEAR == 0:
-        return f"After {weeks // WEEKS_PER_YEAR} years"
-    return f"After {weeks} weeks ({weeks / WEEKS_PER_YEAR:.1f} years)"
-
-
-def year_of(week: float) -> int:
-    """The year (1, 2, ...) a week falls in."""
-    return int((math.ceil(week) - 1) // WEEKS_PER_YEAR + 1)
-
-
-def pretty_name(name: str) -> str:
-    """Display name of a strategy: ``"numbers_game"`` -> ``"Numbers game"``."""
-    text = str(name).replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
+REPLICATES_HINT = "run --replicates 10 for an interval"
+"""What the command line says after a one-run result (a single run is never a verdict)."""
 
 
 # ============================================================================ headline
 def headline_numbers(summary: Mapping[str, Any]) -> dict[str, Any]:
-    """The headline numbers of a run as plain values (means for replicates; what notebooks print as JSON)."""
+    """The headline numbers of a run as plain values (means for replicates; what notebooks print as JSON).
+
+    ``leader_year1`` / ``leader_final`` are the summary's: over replicates the clear winner or
+    ``"none"``; for one run who is ahead in it (``leader_basis`` ``"one run"``).
+    """
     strat = summary.get("strategies", {})
     out = {
         "weeks": int(summary.get("weeks", 0)),
         "incumbent": summary.get("incumbent"),
         "challenger": summary.get("challenger"),
+        "compared": summary.get("compared"),
         "leader_year1": summary.get("leader_year1"),
         "leader_final": summary.get("leader_final"),
+        "leader_basis": summary.get("leader_basis"),
         "crossover_week": scalar(summary.get("crossover_week")),
         "revenue_ratio": scalar(summary.get("revenue_ratio")),
         "revenue_ratio_year1": scalar(summary.get("revenue_ratio_year1")),
@@ -137,50 +79,6 @@ def headline_numbers(summary: Mapping[str, Any]) -> dict[str, Any]:
     if out["crossover_week"] is not None:
         out["crossover_week"] = int(round(out["crossover_week"]))
     return out
-
-
-@dataclass(frozen=True)
-class Card:
-    """One headline number: ``key`` (what it is), ``value``, a ``sub`` line, the strategy it is about, a ``detail``.
-
-    ``detail`` says how sure the number is (counts of runs, intervals); empty when there is nothing to add.
-    """
-
-    key: str
-    value: str
-    sub: str
-    strategy: str | None = None
-    detail: str = ""
-
-
-def headline_cards(summary: Mapping[str, Any]) -> list[Card]:
-    """Leader after year 1 and at the horizon, crossover week, revenue ratio (one card for one strategy)."""
-    h = headline_numbers(summary)
-    inc, cha = h["incumbent"], h["challenger"]
-    if inc is None or cha is None:  # a single strategy: nothing to compare
-        name = next(iter(h["revenue_total"]), "?")
-        return [Card("Revenue per seller", money(h["revenue_total"].get(name)), pretty_name(name), name)]
-    weeks = h["weeks"]
-    horizon = years_text(weeks)
-
-    def versus(metric: str) -> str:   # every number says whose it is
-        return " vs ".join(f"{pretty_name(n)} {money(h[metric].get(n))}" for n in (cha, inc)) + " revenue per seller"
-
-    y1, fin, cw = h["leader_year1"], h["leader_final"], h["crossover_week"]
-    cards = [
-        Card("Leader after " + ("1 year" if weeks >= WEEKS_PER_YEAR else horizon), pretty_name(y1),
-             versus("revenue_year1"), y1),
-        Card(f"Leader after {horizon}", pretty_name(fin), versus("revenue_total"), fin),
-    ]
-    if cw is None:
-        cards.append(Card("Crossover week", "never", f"{pretty_name(cha)} does not overtake within {horizon}"))
-    else:
-        when = (f"about {cw / WEEKS_PER_YEAR:.1f} years in" if cw >= WEEKS_PER_YEAR
-                else f"in month {cw * 12 // WEEKS_PER_YEAR + 1}")
-        cards.append(Card("Crossover week", f"week {cw}", f"{pretty_name(cha)} ahead for good, {when}", cha))
-    cards.append(Card("Revenue ratio", times(h["revenue_ratio"]),
-                      f"{pretty_name(cha)} ÷ {pretty_name(inc)}, {horizon}", fin))
-    return cards
 
 
 def crossover_caption(summary: Mapping[str, Any], pretty: bool = False) -> str | None:
@@ -202,102 +100,23 @@ def crossover_caption(summary: Mapping[str, Any], pretty: bool = False) -> str |
     return text
 
 
-# ============================================================================ story (notebooks, dashboard)
-def _share_text(sources: Mapping[str, float], handoffs: bool = False) -> str:
-    total = sum(float(v or 0.0) for v in sources.values())
-    if total <= 0:
-        return "no sales"
-    names = {"new": "cold leads", "repeat": "repeat customers",
-             "referral": "referrals and hand-offs" if handoffs else "referrals",
-             "inbound": "customers who came by themselves"}
-    parts = sorted(((float(v or 0.0) / total, k) for k, v in sources.items()), reverse=True)
-    return ", ".join(f"{share:.0%} {names.get(k, k)}" for share, k in parts if share >= 0.005)
-
-
-def why_bullets(strategies: Mapping[str, Any], names: Sequence[str]) -> list[str]:
-    """One markdown bullet per strategy: where its sales came from, referrals, reviews, trust, leads per sale.
-
-    Reads single-run numbers or replicate means (``{"mean", "low", "high"}``) alike.
-    """
-    def val(node: Mapping[str, Any], key: str) -> float:
-        return scalar(node.get(key)) or 0.0
-
-    out = []
-    for name in names:
-        s = strategies.get(name, {})
-        f1 = s.get("funnel_year1", {})
-        leads, sales = val(f1, "leads"), val(f1, "sales")
-        per_sale = f"{leads / sales:,.0f} leads per sale in year 1" if sales else "no sales in year 1"
-        handed, passed = val(s, "handoffs_received"), val(s, "handoffs_made")
-        handoffs = (f" and {handed:,.0f} poor-fit customers the competitor passed on" if handed else "") + \
-                   (f"; passed {passed:,.0f} poor-fit customers on to the competitor" if passed else "")
-        sources = {k: scalar(v) for k, v in s.get("sales_by_source", {}).items()}
-        out.append(
-            f"- **{pretty_name(name)}**: sales came from {_share_text(sources, handed > 0)}; "
-            f"{count(val(s, 'referrals_total'), 'referral')} received from customers' friends{handoffs}; "
-            f"{count(val(s, 'reviews_count'), 'review')} ({stars(s.get('mean_rating'))}); "
-            f"trust held in the market at the end {val(s, 'mean_trust_final'):.2f}; {per_sale}.")
-    return out
-
-
 def story_markdown(summary: Mapping[str, Any], config: Any = None) -> str:
-    """A short plain-language story of a run: who leads after one year and at the horizon, and why.
+    """The plain-language story of a run (or of a replicate summary): :func:`sim.narrate.verdict.meeting_story`.
 
-    Every number comes from ``summary`` (a :attr:`sim.Results.summary` of a single run).
+    Who is ahead after one year and at the horizon (one run: "in this one run"), and why.
     """
-    h = headline_numbers(summary)
-    inc, cha = h["incumbent"], h["challenger"]
-    strat = summary.get("strategies", {})
-    if inc is None or cha is None:
-        return "Only one strategy in this run: nothing to compare."
-    weeks, cw = h["weeks"], h["crossover_week"]
-    p_inc, p_cha = pretty_name(inc).lower(), pretty_name(cha).lower()
-    lead1, leadf = h["leader_year1"], h["leader_final"]
-    other1, otherf = (inc if lead1 == cha else cha), (inc if leadf == cha else cha)
-    lines = [
-        f"**After one year** the **{pretty_name(lead1).lower()}** seller leads: "
-        f"{money(h['revenue_year1'][lead1])} revenue against {money(h['revenue_year1'][other1])}.",
-        f"**After {years_text(weeks)}** the **{pretty_name(leadf).lower()}** seller leads: "
-        f"{money(h['revenue_total'][leadf])} against {money(h['revenue_total'][otherf])}"
-        + (f" ({p_cha} ÷ {p_inc} = {times(h['revenue_ratio'])})." if h["revenue_ratio"] else "."),
-    ]
-    if cw is None:
-        lines.append(f"The {p_cha} seller never overtakes the {p_inc} seller within {years_text(weeks)}.")
-    elif lead1 == inc:
-        lines.append(f"The {p_cha} seller pulls ahead for good in **week {cw}** ({cw / WEEKS_PER_YEAR:.1f} years): "
-                     "the short run and the long run have different winners.")
-    else:
-        lines.append(f"The {p_cha} seller is ahead for good from **week {cw}** on.")
-    why = why_bullets(strat, (cha, inc))
-    threshold = getattr(getattr(config, "market", None), "trust_threshold", None)
-    tail = (f" Customers buy readily once their trust passes {threshold:g}." if threshold is not None else "")
-    return ("\n\n".join(lines) + "\n\n**Why** (per seller, whole horizon):\n\n" + "\n".join(why) + "\n\n"
-            + "Repeat business and referrals only come to a seller whom customers trust." + tail)
+    return meeting_story(summary, None, config)
 
 
 # ============================================================================ the command line's summary
-def _mean_ci(values: list[float | None]) -> tuple[float | None, float | None, float | None, int]:
-    from .model.runner import mean_interval  # lazily: `python -m sim scenarios` needs no model
-
-    vals = [float(v) for v in values if v is not None and math.isfinite(float(v))]
-    stats = mean_interval(vals)
-    return stats["mean"], stats["low"], stats["high"], len(vals)
-
-
 def _show(values: list[float | None], fmt: Callable[[float | None], str] = num) -> str:
-    """One run: the number. Several runs: ``mean [low–high]`` (95% interval of the mean)."""
-    mean, low, high, n = _mean_ci(values)
-    if len(values) <= 1 or n <= 1:
-        return fmt(mean)
-    return f"{fmt(mean)} [{fmt(low)}–{fmt(high)}]"
+    """One run: the number. Several runs: ``mean [low–high]`` (95% interval; never below zero for non-negatives)."""
+    e = estimate(values)
+    return e.text(fmt) if len(values) > 1 else fmt(e.mean)
 
 
 def _mean(values: list[float | None]) -> float | None:
-    return _mean_ci(values)[0]
-
-
-def _ratio(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.2f}"
+    return estimate(values).mean
 
 
 def _strat(run: Mapping[str, Any], name: str, *path: str) -> Any:
@@ -307,32 +126,47 @@ def _strat(run: Mapping[str, Any], name: str, *path: str) -> Any:
     return node
 
 
+def compares_line(pair: tuple[str, str] | None) -> list[str]:
+    """Which pair every ratio and difference compares (nothing with one strategy)."""
+    return [compares_text(pair)] if pair is not None else []
+
+
+def _verdict(c: Comparison) -> str:
+    """Who is ahead, by the one rule: the clear winner, no clear winner, or ahead in this one run."""
+    if c.winner is not None:
+        return f"{c.winner} ahead"
+    if c.verdict == "one run":
+        return f"{c.one_run_leader} ahead in this one run; {REPLICATES_HINT}"
+    return "no clear winner"
+
+
 def leader_line(label: str, key: str, runs: list[dict[str, Any]], names: list[str]) -> str:
-    """Who leads on summary ``key`` (e.g. ``revenue_total``) over ``runs``, with per-seller numbers and ratio."""
-    n = len(runs)
-    per = {name: [_strat(r, name, key) for r in runs] for name in names}
-    means = {name: _mean(v) or 0.0 for name, v in per.items()}
-    if len(names) == 1:
-        return f"{label}: revenue per seller {_show(per[names[0]])} ({names[0]})."
-    ranked = sorted(names, key=lambda s: means[s], reverse=True)
-    lead, second = ranked[0], ranked[1]
-    if means[lead] == 0:
+    """Who is ahead on per-seller summary ``key`` (e.g. ``revenue_total``) over ``runs``: verdict, numbers, ratio."""
+    pair = compared_pair(names)
+    if pair is None:
+        return f"{label}: revenue per seller {_show([_strat(r, names[0], key) for r in runs])} ({names[0]})."
+    c = compare(runs, key, pair)
+    a, b = c.first, c.second
+    if not c.first_value.mean and not c.second_value.mean:
         return f"{label}: no strategy has made a sale yet."
-    if math.isclose(means[lead], means[second], rel_tol=1e-9):
-        return f"{label}: {lead} and {second} are level (revenue per seller {_show(per[lead])})."
-    wins = sum(1 for r in runs if max(names, key=lambda s: _strat(r, s, key) or 0.0) == lead)
-    text = f"{label}: {lead} leads" + (f" in {wins} of {n} runs" if n > 1 else "")
-    others = ", ".join(f"{_show(per[s])} for {s}" for s in ranked[1:])
-    text += f" (revenue per seller {_show(per[lead])} vs {others}"
-    if len(names) == 2:
-        ratios = [(_strat(r, lead, key) or 0.0) / _strat(r, second, key) for r in runs if _strat(r, second, key)]
-        if ratios:
-            text += f"; ratio {_show(ratios, _ratio)}"
+    if c.verdict == "level":
+        return f"{label}: {a} and {b} are level (revenue per seller {c.first_value.text(num)})."
+    text = (f"{label}: {_verdict(c)} (revenue per seller {a} {c.first_value.text(num)} vs {b} "
+            f"{c.second_value.text(num)}")
+    if c.ratio.mean is not None:
+        text += f"; ratio {a} ÷ {b} {ratio_text(c)}"
+    if c.runs > 1:
+        text += f"; {a} ahead in {c.ahead} of {c.runs} runs, {b} in {c.behind}"
+        level = c.runs - c.ahead - c.behind
+        text += f", level in {level}" if level else ""
+    if c.verdict == "unclear":
+        text += (f"; the 95% interval of the difference, {c.difference.text(num, sep=' to ')}, "
+                 "includes zero")
     return text + ")."
 
 
 def crossover_line(summary: Mapping[str, Any], runs: list[dict[str, Any]], weeks: int) -> str:
-    """When (and in how many runs) the challenger overtakes the incumbent for good."""
+    """When (and in how many runs) the challenger (numerator) overtakes the incumbent (denominator) for good."""
     inc, cha, n = summary["incumbent"], summary["challenger"], len(runs)
     cross = [r.get("crossover_week") for r in runs]
     hits = [c for c in cross if c is not None]
@@ -349,14 +183,12 @@ def crossover_line(summary: Mapping[str, Any], runs: list[dict[str, Any]], weeks
 
 
 def referral_lines(summary: Mapping[str, Any], runs: list[dict[str, Any]], names: list[str]) -> list[str]:
-    """Referrals received per seller (challenger vs incumbent) and the poor-fit hand-offs passed on."""
-    inc, cha = summary["incumbent"], summary["challenger"]
-    a = [_strat(r, cha, "referrals_total") for r in runs]
-    b = [_strat(r, inc, "referrals_total") for r in runs]
-    text = f"Referrals received per seller: {cha} {_show(a)} vs {inc} {_show(b)}"
-    ratios = [r.get("referral_ratio") for r in runs if r.get("referral_ratio") is not None]
-    if ratios:
-        text += f" (ratio {_show(ratios, _ratio)})"
+    """Referrals received per seller (numerator vs denominator, with their ratio) and the poor-fit hand-offs."""
+    c = compare(runs, "referrals_total", (summary["challenger"], summary["incumbent"]))
+    text = (f"Referrals received per seller: {c.first} {c.first_value.text(num)} vs {c.second} "
+            f"{c.second_value.text(num)}")
+    if c.ratio.mean is not None:
+        text += f" (ratio {ratio_text(c)})"
     lines = [text + "."]
     passing = [(s, _mean([_strat(r, s, "handoffs_made") for r in runs]) or 0.0) for s in names]
     passing = [(s, v) for s, v in passing if v > 0]
@@ -371,20 +203,20 @@ def why_lines(runs: list[dict[str, Any]], names: list[str]) -> list[str]:
     """A table per strategy: sales, their sources, loyalty, rating and trust at the end."""
     n = len(runs)
     head = "Why — per seller over the whole horizon" + (f", means of {n} runs" if n > 1 else "") + ":"
-    cols = ("sales", "new", "repeat", "referral", "inbound", "loyalty", "rating (reviews)", "trust at end")
+    cols = ("sales", *SALE_SOURCES, "loyalty", "rating (reviews)", "trust at end")
     width = max(len(s) for s in names) + 2
     rows, main_sources = [], []
     for s in names:
         sales = _mean([_strat(r, s, "funnel", "sales") for r in runs]) or 0.0
         src = {k: _mean([_strat(r, s, "sales_by_source", k) for r in runs]) or 0.0
-               for k in ("new", "repeat", "referral", "inbound")}
+               for k in SALE_SOURCES}
         total = sum(src.values()) or sales
         shares = {k: (v / total if total else None) for k, v in src.items()}
         rating = _mean([_strat(r, s, "mean_rating") for r in runs])
         reviews = _mean([_strat(r, s, "reviews_count") for r in runs])
         trust = _mean([_strat(r, s, "mean_trust_final") for r in runs])
         rows.append((
-            num(sales), *(pct(shares[k]) for k in ("new", "repeat", "referral", "inbound")),
+            num(sales), *(pct(shares[k]) for k in SALE_SOURCES),
             pct(_mean([_strat(r, s, "loyalty") for r in runs])),
             "none" if rating is None else f"{rating:.1f}/5 ({reviews or 0:,.0f})",
             "n/a" if trust is None else f"{trust:.2f}",
@@ -426,8 +258,9 @@ def funnel_lines(runs: list[dict[str, Any]], names: list[str], weeks: int) -> li
 def format_summary(results: Any, out_dir: str | Path | None = None) -> str:
     """The plain-language summary printed by ``python -m sim run``.
 
-    Works for one run and for replicates (then every headline number is ``mean [95% interval]``),
-    and for any strategy names: incumbent and challenger come from the summary.
+    Works for one run (who is ahead "in this one run", never a verdict) and for replicates (every
+    headline number is ``mean [95% interval]`` and who is ahead is the verdict), and for any strategy
+    names: the pair compared is :func:`~sim.narrate.comparison.compared_pair`'s.
     """
     cfg = results.config
     summary = results.summary
@@ -439,9 +272,10 @@ def format_summary(results: Any, out_dir: str | Path | None = None) -> str:
     sellers = " + ".join(f"{g.count} {g.strategy}" for g in cfg.sellers)
     header = (f"Scenario: {cfg.name} — {cfg.market.customers:,} customers, {sellers} sellers, {weeks} weeks, "
               f"seed {summary.get('seed', cfg.seed)}")
-    lines = [header + (f", {n} replicates" if n > 1 else "")]
+    lines = [header + (f", {n} replicates" if n > 1 else ""), *compares_line(compared_pair(names))]
     if n > 1:
-        lines.append(f"(Numbers are means over {n} runs with 95% confidence intervals in [brackets].)")
+        lines.append(f"(Numbers are means over {n} runs with 95% confidence intervals in [brackets]; a lead whose "
+                     "interval includes no difference is reported as no clear winner.)")
     if weeks > WEEKS_PER_YEAR:
         lines.append(leader_line("After year 1", "revenue_year1", runs, names))
     lines.append(leader_line(horizon_label(weeks), "revenue_total", runs, names))

@@ -1,8 +1,10 @@
 """The standard figure files of a run, as ``python -m sim run`` writes them.
 
-Owns :func:`save_figures` and :data:`FIGURE_FILES` (the base names it writes). Must not: draw a
-figure of its own beyond composing the year-1 and whole-horizon funnels side by side, or word a
-caption itself (the crossover caption comes from :mod:`sim.narrate`).
+Owns :func:`save_figures`, :data:`FIGURE_FILES` (the base names it writes) and how a figure
+becomes a file (:func:`write_figure`: atomically, through a temporary name and a rename, and PNGs
+with light compression: quicker to write, for files about a fifth larger). Must
+not: draw a figure of its own beyond composing the year-1 and whole-horizon funnels side by side,
+or word a caption itself (the crossover caption comes from :mod:`sim.narrate`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from matplotlib.figure import Figure
 
+from ..atomic import atomic_path
 from ..config import WEEKS_PER_YEAR
 from ..narrate import crossover_caption
 from .cumulative import plot_cumulative
@@ -24,19 +27,34 @@ from .style import FIGURE_SIZES, new_figure, styled
 if TYPE_CHECKING:
     from ..model.runner import Results
 
-__all__ = ["save_figures", "FIGURE_FILES"]
+__all__ = ["save_figures", "write_figure", "FIGURE_FILES", "DPI", "PNG_COMPRESSION"]
 
 FIGURE_FILES: tuple[str, ...] = ("cumulative_revenue", "cumulative_referrals", "funnel", "sales_by_source")
 """Base names of the files :func:`save_figures` writes."""
+DPI = 100
+"""Resolution of the standard figures (a 10 x 6 inch figure is 1000 x 600 pixels); slides take
+:func:`sim.ui.export_figures` at 200 dpi or SVG."""
+PNG_COMPRESSION = 1
+"""zlib level of PNG files (1: quick; Pillow's default 6 takes longer for files 15-20% smaller)."""
+
+
+def write_figure(fig: Figure, path: str | Path, fmt: str | None = None, dpi: float = DPI) -> Path:
+    """Save ``fig`` to ``path`` atomically (temporary name, then rename); the format from the suffix by default."""
+    path = Path(path)
+    fmt = (fmt or path.suffix.lstrip(".") or "png").lower()
+    options = {"pil_kwargs": {"compress_level": PNG_COMPRESSION}} if fmt == "png" else {}
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=fmt, dpi=dpi, **options)
+    return path
 
 
 def save_figures(results: Results, out_dir: str | Path, formats: Iterable[str] = ("png",),
-                 dpi: int = 150) -> list[Path]:
+                 dpi: float = DPI) -> list[Path]:
     """Write the four standard figures of a run into ``out_dir``.
 
     Files: ``cumulative_revenue``, ``cumulative_referrals``, ``funnel`` (year 1 next to the whole
     horizon when the run is longer than a year) and ``sales_by_source``, once per format
-    (``"png"``, ``"svg"``, ``"pdf"``).
+    (``"png"``, ``"svg"``, ``"pdf"``), each written atomically (:func:`write_figure`).
 
     Returns:
         The paths written.
@@ -69,7 +87,5 @@ def save_figures(results: Results, out_dir: str | Path, formats: Iterable[str] =
     paths = []
     for name, fig in figures.items():
         for fmt in formats:
-            path = out / f"{name}.{fmt}"
-            fig.savefig(path, dpi=dpi, format=fmt)
-            paths.append(path)
+            paths.append(write_figure(fig, out / f"{name}.{fmt}", fmt, dpi))
     return paths

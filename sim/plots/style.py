@@ -63,11 +63,12 @@ PALETTE: tuple[str, ...] = (
 )
 """Colours of other strategies, in order of appearance."""
 
-SOURCES: tuple[str, ...] = ("new", "repeat", "referral", "inbound")
-SOURCE_COLORS: dict[str, str] = {"new": "#B0B0B0", "repeat": "#1B7837", "referral": "#8E5EA2", "inbound": "#F1A340"}
+SOURCES: tuple[str, ...] = ("new", "repeat", "referral", "inbound", "handoff")
+SOURCE_COLORS: dict[str, str] = {"new": "#B0B0B0", "repeat": "#1B7837", "referral": "#8E5EA2", "inbound": "#F1A340",
+                                 "handoff": "#5AAE61"}
 SOURCE_LABELS: dict[str, str] = {
     "new": "new (cold lead)", "repeat": "repeat customer", "referral": "referral",
-    "inbound": "inbound (came by themselves)",
+    "inbound": "inbound (came by themselves)", "handoff": "hand-off (a competitor's poor fit)",
 }
 
 AXIS_LABELS: dict[str, str] = {

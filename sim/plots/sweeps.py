@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..atomic import atomic_path
 from ..experiments.analysis import WINNER_UNCLEAR
 from ..experiments.outcomes import ADVANTAGE
 from . import strategy_colors
@@ -168,7 +169,8 @@ def _effect(ax: Any, points: pd.DataFrame, f: dict[str, Any], meta: dict[str, An
 
 
 def _save(fig: Any, path: Path) -> Path:
-    fig.savefig(path, dpi=110)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png", dpi=110)
     return path
 
 

@@ -25,13 +25,13 @@ DEFAULT_REPLICATES = 10
 
 def add_report_arguments(p: argparse.ArgumentParser) -> None:
     """Arguments of ``report``: the scenario options of ``run`` plus ``--replicates``, ``--out``, ``--allow-large``."""
-    from .. import cli, limits
+    from .. import arguments, limits
 
-    cli.add_config_arguments(p)
-    p.add_argument("--replicates", type=cli.count_argument("--replicates", 1), default=DEFAULT_REPLICATES,
+    arguments.add_config_arguments(p)
+    p.add_argument("--replicates", type=arguments.count_argument("--replicates", 1), default=DEFAULT_REPLICATES,
                    metavar="R", help=f"independent runs behind every interval (default {DEFAULT_REPLICATES}, "
                    f"at most {limits.MAX_REPLICATES} without --allow-large); 1 gives a report without intervals")
-    p.add_argument("--out", type=cli.out_dir_argument, metavar="DIR",
+    p.add_argument("--out", type=arguments.out_dir_argument, metavar="DIR",
                    help="output folder (default: results/<scenario name>/report/)")
     p.add_argument("--allow-large", action="store_true",
                    help="run even above the size limits (replicates, estimated memory); you were warned")
@@ -40,15 +40,15 @@ def add_report_arguments(p: argparse.ArgumentParser) -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Run the scenario, write ``report.html``, ``report.pdf``, ``summary.json`` and ``config.json`` into ``--out``."""
-    from .. import cli, limits
+    from .. import arguments, limits
     from ..config import ConfigError
     from ..model import runner
 
-    cfg = cli.config_from_args(args)
+    cfg = arguments.config_from_args(args)
     limits.check_run(cfg, replicates=args.replicates, allow_large=args.allow_large)
-    out = args.out if args.out is not None else cli.default_out_dir(cfg) / "report"
+    out = args.out if args.out is not None else arguments.default_out_dir(cfg) / "report"
     if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out = {cli.printable(str(out))!r}: exists and is not a folder")
+        raise ConfigError(f"--out = {arguments.printable(str(out))!r}: exists and is not a folder")
     if not args.quiet:
         print(f"Running {args.replicates} replicate{'s' if args.replicates != 1 else ''} of {cfg.name} "
               f"({cfg.weeks} weeks)...", file=sys.stderr, flush=True)
@@ -61,13 +61,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         paths = write_report(report, out)
     except OSError as err:
-        print(f"error: cannot write the report to {cli.printable(str(out))}: {err.strerror or err}", file=sys.stderr)
-        return cli.EXIT_FAILURE
+        shown = arguments.printable(str(out))
+        print(f"error: cannot write the report to {shown}: {err.strerror or err}", file=sys.stderr)
+        return 1
     if not args.quiet:
         print(report.title)
         width = max(len(label) for label, _ in report.headline)
         for label, value in report.headline:
             print(f"  {label.ljust(width)}  {value}")
-        shown = cli.printable(str(out)).rstrip("/") + "/"
+        shown = arguments.printable(str(out)).rstrip("/") + "/"
         print(f"Report written to {shown}: {', '.join(paths)}")
-    return cli.EXIT_OK
+    return 0

@@ -2,10 +2,16 @@
 
 Owns :class:`ConsultantDashboard` (scenario picker, horizon and replicates; headline cards with
 intervals; the story; three large figures; a few strategy knobs that re-run the model; figures and
-a one-click report offered as browser downloads), the knobs it shows (:data:`KNOBS`,
-:data:`KNOB_LABELS`) and :func:`export_figures` (the figures for slides, into a folder given in
-Python). Used by ``notebooks/consultant_demo.ipynb`` and, served by Voila with no code visible, by
+a one-click report offered as browser downloads) and the knobs it shows (:data:`KNOBS`,
+:data:`KNOB_LABELS`); it re-exports :func:`~sim.ui.figures.export_figures`. Used by
+``notebooks/consultant_demo.ipynb`` and, served by Voila with no code visible, by
 ``notebooks/dashboard.ipynb`` (``make dashboard``).
+
+Quick to answer: the figures are :class:`sim.ui.live.DashboardFigures` (only what changed is
+redrawn). In a live kernel (JupyterLab, Voila) the replicates run in worker processes
+(:class:`sim.ui.background.ReplicateJobs`): the first to finish are shown as a preview about one
+replicate's time after the change, the whole set with its intervals follows; from plain Python
+:meth:`ConsultantDashboard.update` returns with the whole set.
 
 Safe to serve: a visitor never chooses where the server writes. Every export goes into a new
 time-stamped folder under :func:`~sim.ui.downloads.dashboard_dir` (nothing is ever overwritten)
@@ -19,27 +25,24 @@ here asserts who wins), the controls from :mod:`sim.ui.panel`, the figures from
 
 from __future__ import annotations
 
-import os
-import time
+import threading
 from collections.abc import Iterable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import ipywidgets as W
 
-from .. import limits, plots
-from ..config import WEEKS_PER_YEAR, Config, ConfigError, scenario_names
-from ..model.runner import Results, run, run_replicates
+from ..config import WEEKS_PER_YEAR, Config, scenario_names
+from ..model.runner import Results
 from ..narrate import headline_numbers
-from ..narrate.verdict import FAIR_TEST, compared_pair, crossover_shown, meeting_cards, meeting_story, scenario_title
-from ..plots.style import FIGURE_SIZES
-from ..report.figures import sources_figure
+from ..narrate.verdict import FAIR_TEST, compared_pair, meeting_cards, meeting_story, scenario_title
+from .background import ReplicateJobs, in_kernel
+from .changes import ChangeRunner
 from .downloads import dashboard_dir, download_link, safe_file_name, zip_bytes
-from .figures import figure_to_png, revenue_figure, why_figure
+from .figures import default_export_dir, export_figures
+from .live import DashboardFigures
 from .meeting import meeting_story_html, title_html, verdict_cards_html
-from .panel import ParameterPanel, relabel_results
-from .render import clean_message, error_html
+from .panel import ParameterPanel
 
 __all__ = ["ConsultantDashboard", "export_figures", "default_export_dir", "KNOBS", "MARKET_KNOBS", "KNOB_LABELS",
            "DEFAULT_REPLICATES", "MAX_DASHBOARD_REPLICATES", "MAX_YEARS"]
@@ -69,42 +72,7 @@ MAX_DASHBOARD_REPLICATES = 20
 MAX_YEARS = 20
 
 
-def default_export_dir(name: str = "consultant_demo") -> Path:
-    """Where :func:`export_figures` writes when called from Python without a folder.
-
-    ``$SIM_FIGURES_DIR`` if set, else ``results/figures/<name>`` in the project (or the working
-    folder). The dashboard's buttons do not use it: they write under :func:`~sim.ui.downloads.dashboard_dir`.
-    """
-    env = os.environ.get("SIM_FIGURES_DIR")
-    if env:
-        return Path(env)
-    return dashboard_dir().parent / "figures" / name
-
-
-def export_figures(results: Results, out_dir: str | Path | None = None, formats: Iterable[str] = ("png", "svg"),
-                   dpi: int = 200) -> list[Path]:
-    """Write every figure of the story for slides: PNG and SVG by default (into :func:`default_export_dir`).
-
-    Files: the four standard figures of :func:`sim.plots.save_figures` plus ``revenue_story``
-    (cumulative revenue with the crossover) and ``why`` (referrals, reviews, trust), the last two
-    written atomically (a temporary name, then a rename).
-    """
-    from ..atomic import atomic_path
-
-    out = Path(out_dir) if out_dir is not None else default_export_dir()
-    out.mkdir(parents=True, exist_ok=True)
-    formats = tuple(formats)
-    paths = list(plots.save_figures(results, out, formats=formats, dpi=dpi))
-    for name, fig in (("revenue_story", revenue_figure(results)), ("why", why_figure(results))):
-        for fmt in formats:
-            path = out / f"{name}.{fmt}"
-            with atomic_path(path) as tmp:
-                fig.savefig(tmp, format=fmt, dpi=dpi)
-            paths.append(path)
-    return paths
-
-
-class ConsultantDashboard:
+class ConsultantDashboard(ChangeRunner):
     """Scenario, horizon and replicates; headline cards with intervals; figures; knobs; downloads.
 
     Args:
@@ -116,18 +84,25 @@ class ConsultantDashboard:
             has no folder box.
         scenarios: the scenarios offered (default: every shipped one, :func:`sim.scenario_names`).
         dpi: resolution of the figures on screen.
-        auto_run: run once right away.
+        auto_run: run once right away (in this process, while the worker processes start).
+        background: run replicates in worker processes and show a preview first (default: when
+            running inside a live IPython kernel, i.e. JupyterLab or Voila). :meth:`wait` waits
+            for the whole set; :meth:`summary`, :meth:`export` and :meth:`report` wait by themselves.
+        workers: worker processes for the replicates (default: every core).
 
     Attributes:
         results: the last successful run (strategy names as displayed; replicates in ``runs``).
         error: the message of the last rejected change, or None.
-        runs: successful updates so far; timings: seconds per update (``model_s``, ``draw_s``, ``total_s``).
+        runs: successful updates so far; timings: seconds per update (``model_s``, ``draw_s``, ``total_s``,
+            and in the background ``preview_s``: from the change to the preview on the page).
+        figures: the live figures (:class:`~sim.ui.live.DashboardFigures`).
         exports: the folders written so far (figures and reports), in order.
     """
 
     def __init__(self, scenario: str = "two_cobblers", seed: int | None = None,
                  replicates: int = DEFAULT_REPLICATES, export_dir: str | Path | None = None,
-                 scenarios: Iterable[str] | None = None, dpi: int = 80, auto_run: bool = True) -> None:
+                 scenarios: Iterable[str] | None = None, dpi: int = 80, auto_run: bool = True,
+                 background: bool | None = None, workers: int | None = None) -> None:
         self.panel = ParameterPanel(scenario, strategy_fields=KNOBS, market_fields=MARKET_KNOBS, network_fields=(),
                                     config_fields=(), scenarios=list(scenario_names() if scenarios is None
                                                                      else scenarios),
@@ -135,6 +110,11 @@ class ConsultantDashboard:
                                     tabs=False, labels=KNOB_LABELS, label_width="150px", width="400px")
         self.export_dir = Path(export_dir) if export_dir is not None else dashboard_dir()
         self.dpi = dpi
+        self.figures = DashboardFigures(dpi)
+        self.background = in_kernel() if background is None else bool(background)
+        self.jobs = ReplicateJobs(workers)
+        self._draw_lock = threading.RLock()
+        self._preview_s: float | None = None
         self.results: Results | None = None
         self.error: str | None = None
         self.runs = 0
@@ -220,7 +200,9 @@ class ConsultantDashboard:
         self.panel.on_change(self.update)
         self._set_title()
         if auto_run:
-            self.update()
+            self.update(background=False)   # the page's first numbers: quickest in this process
+        if self.background:
+            self.jobs.warm()
 
     # -- controls ---------------------------------------------------------------------------------
     def _base_years(self) -> int:
@@ -248,57 +230,19 @@ class ConsultantDashboard:
         self.title.value = title_html(scenario_title(cfg, compared_pair(names, cfg)),
                                       " ".join(t for t in (description, FAIR_TEST) if t))
 
-    # -- running ----------------------------------------------------------------------------------
-    def update(self) -> bool:
-        """Re-run with the current controls and redraw; False (and a readable message) if they are invalid."""
-        if self.panel.base.name != self._scenario:   # a new scenario: its own horizon, quietly
-            self._scenario = self.panel.base.name
-            self._quiet = True
-            try:
-                self.years.value = self._base_years()
-            finally:
-                self._quiet = False
-            self._set_title()
-        t0 = time.perf_counter()
-        n = int(self.replicates.value)
-        try:
-            cfg = self.config()
-            limits.check_run(cfg, replicates=n)
-            self.status.value = (f"<span class='sim-status'>running {n} simulated market"
-                                 f"{'s' if n != 1 else ''}…</span>")
-            res = run_replicates(cfg, n) if n > 1 else run(cfg)
-        except (ConfigError, ValueError) as err:
-            self.error = clean_message(str(err))
-            self.message.value = error_html(self.error)
-            self.status.value = "<span class='sim-status'>not run: invalid settings</span>"
-            return False
-        t1 = time.perf_counter()
-        self.results = relabel_results(res, self.panel.display_names)
-        self.error = None
-        self.message.value = ""
-        self.downloads.value, self._links = "", {}   # downloads belong to the run they were made from
-        self.draw()
-        t2 = time.perf_counter()
-        self.runs += 1
-        self.timings.append({"model_s": t1 - t0, "draw_s": t2 - t1, "total_s": t2 - t0})
-        self.status.value = (f"<span class='sim-status'>run {self.runs}: {n} market{'s' if n != 1 else ''}, model "
-                             f"{t1 - t0:.2f} s + figures {t2 - t1:.2f} s · seed {cfg.seed}</span>")
-        return True
-
     def draw(self) -> None:
         """Redraw title, headline cards, story and the three figures from :attr:`results`."""
-        res = self.results
-        if res is None:
-            return
-        runs = res.runs or [res.summary]
-        self._set_title(res.config, res.summary)
-        self.headline.value = verdict_cards_html(meeting_cards(res.summary, runs, res.config),
-                                                 list(res.summary.get("strategies", {})))
-        self.story.value = meeting_story_html(meeting_story(res.summary, runs, res.config))
-        marked = replace(res, summary={**res.summary, "crossover_week": crossover_shown(res.summary)})
-        self.revenue_image.value = figure_to_png(revenue_figure(marked, size=FIGURE_SIZES["story_screen"]), self.dpi)
-        self.sources_image.value = figure_to_png(sources_figure(res), self.dpi)
-        self.why_image.value = figure_to_png(why_figure(res), self.dpi)
+        with self._draw_lock:
+            res = self.results
+            if res is None:
+                return
+            runs = res.runs or [res.summary]
+            self._set_title(res.config, res.summary)
+            self.headline.value = verdict_cards_html(meeting_cards(res.summary, runs, res.config),
+                                                     list(res.summary.get("strategies", {})))
+            self.story.value = meeting_story_html(meeting_story(res.summary, runs, res.config))
+            revenue, sources, why = self.figures.render(res)
+            self.revenue_image.value, self.sources_image.value, self.why_image.value = revenue, sources, why
 
     # -- downloads --------------------------------------------------------------------------------
     def _folder(self) -> Path:
@@ -321,6 +265,7 @@ class ConsultantDashboard:
 
     def export(self) -> list[Path]:
         """Figures for slides (PNG + SVG) into a new time-stamped folder, offered as one ZIP download."""
+        self.wait()
         if self.results is None:
             return []
         try:
@@ -336,6 +281,7 @@ class ConsultantDashboard:
 
     def report(self) -> dict[str, Path]:
         """The one-click report: HTML, PDF and summary.json into a new time-stamped folder, offered as downloads."""
+        self.wait()
         if self.results is None:
             return {}
         from ..report import build_report, write_report
@@ -355,10 +301,12 @@ class ConsultantDashboard:
         return paths
 
     def summary(self) -> dict[str, Any]:
-        """Headline numbers of the last successful run (means over the simulated markets)."""
+        """Headline numbers of the last successful run (means over the simulated markets), once they are all in."""
+        self.wait()
         return headline_numbers(self.results.summary) if self.results is not None else {}
 
     def _ipython_display_(self) -> None:  # pragma: no cover - notebook only
         from IPython.display import display
 
         display(self.widget)
+

@@ -4,8 +4,12 @@ Owns :class:`Explorer`: a :class:`~sim.ui.panel.ParameterPanel` above headline c
 the live figure and a status line with the re-run's timings (:attr:`Explorer.timings`; the
 figures are printed by ``benchmarks/bench_widgets.py``, never asserted by a test).
 
+A re-run redraws only what changed: the figure is a :class:`sim.plots.live.LiveFigure`
+(:func:`sim.ui.live.explorer_figure`), whose axes, ticks and titles stay rendered while the new
+lines, bars and numbers are drawn over them.
+
 Must not: know how the model works. It only takes a config from the panel, calls :func:`sim.run`,
-and shows what :mod:`sim.ui.render` and :mod:`sim.ui.figures` make of the results. Invalid
+and shows what :mod:`sim.ui.render` and :mod:`sim.ui.live` make of the results. Invalid
 combinations never raise: the :class:`~sim.config.ConfigError` message is shown instead.
 
 Typical use in a notebook::
@@ -26,7 +30,8 @@ import ipywidgets as W
 from ..config import ConfigError
 from ..model.runner import Results, run
 from ..narrate import headline_numbers
-from .figures import figure_to_png, live_figure
+from ..plots.live import RunView
+from .live import explorer_figure
 from .panel import ParameterPanel, relabel_results
 from .render import clean_message, error_html, headline_html
 
@@ -38,7 +43,7 @@ class Explorer:
 
     Args:
         panel: the controls (default: a :class:`ParameterPanel` on ``two_cobblers``).
-        panels: figure panels, see :func:`live_figure`.
+        panels: figure panels, see :func:`sim.ui.figures.live_figure`.
         dpi: resolution of the live figure (72 keeps a redraw cheap).
         auto_run: run once right away.
 
@@ -50,6 +55,7 @@ class Explorer:
             both (``cpu_s``; unlike wall time it does not grow when other programs compete for the CPU).
         headline, message, image, status: the output widgets (CSS classes ``sim-headline``,
             ``sim-message``, ``sim-plot``, ``sim-status``).
+        figure: the :class:`~sim.plots.live.LiveFigure` behind ``image``.
     """
 
     def __init__(self, panel: ParameterPanel | None = None, *,
@@ -58,6 +64,7 @@ class Explorer:
         self.panel = panel or ParameterPanel()
         self.panels = tuple(panels)
         self.dpi = dpi
+        self.figure = explorer_figure(self.panels, dpi=dpi)
         self.results: Results | None = None
         self.error: str | None = None
         self.timings: list[dict[str, float]] = []
@@ -115,8 +122,7 @@ class Explorer:
         if self.results is None:
             return
         self.headline.value = headline_html(self.results.summary)  # numbers first: quickest feedback
-        fig = live_figure(self.results, self.panels)
-        self.image.value = figure_to_png(fig, self.dpi)
+        self.image.value = self.figure.render(RunView.of(self.results))
 
     def _fail(self, message: str) -> bool:
         self.error = clean_message(message)

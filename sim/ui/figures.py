@@ -1,8 +1,9 @@
 """The figures of the notebooks and the dashboard, composed from :mod:`sim.plots` in its one style.
 
-Owns :func:`live_figure` (the explorer's fixed-layout panels, quick to redraw), the dashboard's
-story figures (:func:`revenue_figure`, :func:`sources_figure`, :func:`why_figure`) and
-:func:`figure_to_png` (PNG bytes for an :class:`ipywidgets.Image`).
+Owns :func:`live_figure` (the explorer's panels as one static figure; the live, updated version
+is :func:`sim.ui.live.explorer_figure`), the dashboard's story figures (:func:`revenue_figure`,
+:func:`sources_figure`, :func:`why_figure`), :func:`export_figures` (every figure of the story for
+slides, written atomically) and :func:`figure_to_png` (PNG bytes for an :class:`ipywidgets.Image`).
 
 Must not: define colours, fonts or sizes (:mod:`sim.plots.style`), word captions
 (:mod:`sim.narrate`), or import ipywidgets: a figure here is a plain matplotlib Figure.
@@ -11,7 +12,9 @@ Must not: define colours, fonts or sizes (:mod:`sim.plots.style`), word captions
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 from matplotlib.figure import Figure
 
@@ -19,9 +22,12 @@ from .. import plots
 from ..config import WEEKS_PER_YEAR
 from ..model.runner import Results
 from ..narrate import crossover_caption, pretty_name, stars, years_text
+from ..plots.files import write_figure
 from ..plots.style import FIGURE_SIZES, new_figure, styled
+from .downloads import dashboard_dir
 
-__all__ = ["figure_to_png", "live_figure", "revenue_figure", "sources_figure", "why_figure", "LIVE_PANELS"]
+__all__ = ["figure_to_png", "live_figure", "revenue_figure", "sources_figure", "why_figure", "LIVE_PANELS",
+           "export_figures", "default_export_dir"]
 
 LIVE_PANELS: tuple[str, ...] = ("revenue", "referrals", "funnel", "trust", "reviews")
 """The panels :func:`live_figure` can draw."""
@@ -119,3 +125,33 @@ def why_figure(results: Results, size: tuple[float, float] = FIGURE_SIZES["why"]
         fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
         fig.suptitle("Why: referrals, reviews and trust, per seller", x=0.01, ha="left")
     return fig
+
+
+def default_export_dir(name: str = "consultant_demo") -> Path:
+    """Where :func:`export_figures` writes when called from Python without a folder.
+
+    ``$SIM_FIGURES_DIR`` if set, else ``results/figures/<name>`` in the project (or the working
+    folder). The dashboard's buttons do not use it: they write under :func:`~sim.ui.downloads.dashboard_dir`.
+    """
+    env = os.environ.get("SIM_FIGURES_DIR")
+    if env:
+        return Path(env)
+    return dashboard_dir().parent / "figures" / name
+
+
+def export_figures(results: Results, out_dir: str | Path | None = None, formats: Iterable[str] = ("png", "svg"),
+                   dpi: int = 200) -> list[Path]:
+    """Write every figure of the story for slides: PNG and SVG by default (into :func:`default_export_dir`).
+
+    Files: the four standard figures of :func:`sim.plots.save_figures` plus ``revenue_story``
+    (cumulative revenue with the crossover) and ``why`` (referrals, reviews, trust), the last two
+    written atomically (a temporary name, then a rename).
+    """
+    out = Path(out_dir) if out_dir is not None else default_export_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    formats = tuple(formats)
+    paths = list(plots.save_figures(results, out, formats=formats, dpi=dpi))
+    for name, fig in (("revenue_story", revenue_figure(results)), ("why", why_figure(results))):
+        for fmt in formats:
+            paths.append(write_figure(fig, out / f"{name}.{fmt}", fmt, dpi))
+    return paths

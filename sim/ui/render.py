@@ -34,6 +34,7 @@ CSS = """
 .sim-help {font-size:12px; color:#666; margin:-4px 0 6px 4px; line-height:1.25; max-width:520px;}
 .sim-colhead {font-size:17px; font-weight:700; margin:4px 0 6px 0; font-family:sans-serif;}
 .sim-status {font-size:13px; color:#666; font-family:sans-serif;}
+.sim-pending {opacity:0.45; transition:opacity 0.15s;}
 </style>
 """
 """The stylesheet of every HTML piece of :mod:`sim.ui` (``sim-card``, ``sim-error``, ``sim-help``, ...)."""
@@ -45,14 +46,15 @@ def css_widget() -> W.HTML:
 
 
 def headline_html(summary: Mapping[str, Any]) -> str:
-    """Big headline cards: leader after year 1 and at the horizon, crossover week, revenue ratio."""
+    """Big headline cards (:func:`sim.narrate.headline_cards`, the dashboard's): who is ahead when, ratio, crossover."""
     colors = strategy_colors(summary.get("strategies", {}))
     out = []
     for card in headline_cards(summary):
         color = colors.get(card.strategy, "#333") if card.strategy is not None else "#555"
+        detail = f"<div class='s'>{html.escape(card.detail)}</div>" if card.detail else ""
         out.append(f"<div class='sim-card' style='border-color:{color}'><div class='k'>{html.escape(card.key)}</div>"
                    f"<div class='v' style='color:{color}'>{html.escape(card.value)}</div>"
-                   f"<div class='s'>{html.escape(card.sub)}</div></div>")
+                   f"<div class='s'>{html.escape(card.sub)}</div>{detail}</div>")
     return CSS + "<div class='sim-cards'>" + "".join(out) + "</div>"
 
 

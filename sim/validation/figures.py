@@ -24,6 +24,8 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter  # noqa: E402
 
+from sim.atomic import atomic_path
+
 from .limits import bass_continuous, bass_discrete  # noqa: E402
 from .results import CheckResult, Stat  # noqa: E402
 
@@ -49,7 +51,8 @@ def _new_figure(width: float = 9.0, height: float = 4.0) -> Figure:
 
 
 def _save(fig: Figure, path: Path) -> Path:
-    fig.savefig(path, format="png", dpi=100, metadata={"Software": None})
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
     return path
 
 

@@ -45,7 +45,7 @@ def _regime_stats(summaries: list[dict[str, Any]], customers: int) -> dict[str, 
         "replicates": len(summaries),
     }
     for strat in (inc, cha):
-        for source in ("new", "repeat", "referral", "inbound"):
+        for source in ("new", "repeat", "referral", "inbound", "handoff"):
             out[f"{strat}_{source}"] = interval([share(s, strat, source) for s in summaries])
     return out
 

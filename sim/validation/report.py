@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from sim.atomic import write_text
 from sim.experiments.executors import default_workers
 
 from .checks import CHECKS
@@ -103,7 +104,7 @@ def write_report(results: dict[str, CheckResult], out: Path = DOCS, figures: Pat
     for res in results.values():
         draw_figures(res, figures)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_report(results), encoding="utf-8")
+    write_text(out, render_report(results))
     return out
 
 

@@ -1,0 +1,258 @@
+"""The named state the compiled phases read and write, built in one place from the model's own names.
+
+Owns: the record types of the market parameters (fields named after :class:`~sim.config.MarketConfig`
+fields), the strategy knobs (named after :data:`sim.strategy.STRATEGY_KNOBS`) and the weekly
+counters (named after :data:`sim.model.funnel.WEEKLY_COUNTERS`), the ``NamedTuple`` groups of
+arrays handed to the kernels, :func:`build_state` that assembles them, and the explicit lists of
+settings that stay in Python (each with the reason). Every value is looked up by its field name,
+so a setting cannot be dropped or misrouted by position.
+
+Must not: hold rules, draw random numbers or copy arrays the model keeps (the kernels mutate the
+model's own arrays in place; nothing here is ever rebound).
+
+Parameters and knobs are structured NumPy arrays (one record for the market, one record per
+seller), the counters one record per seller (the :class:`WeeklyCounters` table itself), and the
+arrays are grouped in ``NamedTuple`` s; all of it sits in one :class:`State`. The phase kernels
+receive it wrapped in a :class:`KernelState` (a numba ``StructRef``), whose type numba reads in
+constant time, so crossing the compiled boundary costs no more than before, and ``cache=True``
+keeps working.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+from numba import njit, types
+from numba.experimental import structref
+
+from ...config import MarketConfig, NetworkConfig
+from ...strategy import STRATEGY_KNOBS
+from ..customers import NEVER, NO_CONTACT
+from ..funnel import COUNTER_DTYPE, Source
+from .after_sales import neutral_satisfaction
+
+__all__ = ["KernelState", "State", "Trust", "Customers", "Sellers", "Scratch", "build_state", "market_params",
+           "strategy_knobs", "MARKET_FIELDS", "DERIVED", "KNOB_FIELDS", "COUNTER_DTYPE", "PYTHON_ONLY",
+           "NEVER", "NO_CONTACT", "NEW", "REPEAT", "REFERRAL", "INBOUND", "HANDOFF"]
+
+# sources of a sale, as the plain integers the compiled code compares with
+NEW, REPEAT, REFERRAL, INBOUND, HANDOFF = (int(Source.NEW), int(Source.REPEAT), int(Source.REFERRAL),
+                                           int(Source.INBOUND), int(Source.HANDOFF))
+
+MARKET_FIELDS: tuple[str, ...] = (
+    "failure_rate", "complaint_rate", "recovery_minutes", "pressure_regret", "recovery_bonus",
+    "failure_cost", "experience_weight", "ignored_cost", "trust_gain_per_minute", "log_bonus",
+    "pressure_trust_cost", "reviews", "review_weight", "review_base_rate", "review_extremity",
+    "review_ask_lift", "talk_rate", "talk_extremity", "wom_weight", "referral_rate", "referral_ask_lift",
+    "trust_threshold", "threshold_width", "commitment", "pressure_close_lift", "honesty_gain",
+    "attention", "attention_weeks", "contact_records", "fatigue_cost", "presentation_minutes", "fit_mean",
+    "fit_concentration", "recurring_needs", "purchase_cycle_weeks", "repeat_probability",
+    "turnover_per_year", "baseline_trust", "skepticism_mean", "skepticism_concentration", "trust_noise",
+    "review_readers", "contact_saturation_minutes", "listening_share", "log_minutes", "ask_minutes",
+    "ask_annoyance",
+)
+"""The :class:`~sim.config.MarketConfig` fields the kernels read (the fields of the parameter record)."""
+
+KNOB_FIELDS: tuple[str, ...] = (
+    "minutes_per_contact", "pressure", "genuine_interest", "fit_threshold", "keeps_log",
+    "follow_up", "owns_failures", "asks_referrals", "invites_reviews",
+)
+"""The :class:`~sim.strategy.Strategy` knobs the kernels read (the fields of each seller's record)."""
+
+PYTHON_ONLY: dict[str, dict[str, str]] = {
+    "market": {
+        "customers": "sizes the arrays (CustomerPopulation)",
+        "hours_per_week": "the weekly time budget is set in Market._start_week",
+        "price": "revenue is sales x price in the Recorder",
+        "trust_decay": "weekly decay, TrustLedger.decay_one_week",
+        "need_patience_weeks": "stale needs expire in Market._expire_needs",
+        "review_prior": "the public signal is refreshed by ReviewBoard.refresh (kernels read the signal)",
+        "outbound_contact": "Market.step skips keeping in touch and prospecting",
+        "outside_influence": "the Bass hazard of Market._diffusion",
+        "imitation": "the Bass hazard of Market._diffusion",
+        "discount_rate": "discounted revenue in Recorder.frame",
+    },
+    "network": {
+        "kind": "the friendship graph is built by build_network (kernels read its CSR arrays)",
+        "mean_degree": "the friendship graph is built by build_network (kernels read its CSR arrays)",
+        "rewire": "the friendship graph is built by build_network (kernels read its CSR arrays)",
+    },
+    "strategy": {
+        "prospecting_share": "splits the weekly budget in Market._start_week (kernels read left_rel)",
+    },
+}
+"""Config and strategy fields that never cross into compiled code, each with where it is used."""
+
+DERIVED: dict[str, Callable[[MarketConfig], float]] = {
+    "satisfaction_neutral": lambda m: neutral_satisfaction(m.fit_mean, m.fit_concentration, m.failure_rate,
+                                                           m.failure_cost),
+}
+"""Values the kernels read that follow from the market settings (extra fields of the parameter record)."""
+
+_ENCODE: dict[str, Callable[[Any], float]] = {
+    "repeat_probability": lambda v: -1.0 if v is None else float(v),   # negative: not set
+}
+"""Fields whose Python value is not simply a number: how each becomes a float64."""
+
+PARAMS_DTYPE = np.dtype([(name, np.float64) for name in MARKET_FIELDS + tuple(DERIVED)], align=True)
+KNOBS_DTYPE = np.dtype([(name, np.float64) for name in KNOB_FIELDS], align=True)
+
+
+def _check_names() -> None:
+    market, knobs = set(MarketConfig.model_fields), set(STRATEGY_KNOBS)
+    for what, used, known in (("market", MARKET_FIELDS, market), ("strategy", KNOB_FIELDS, knobs)):
+        unknown = set(used) - known
+        if unknown:
+            raise ImportError(f"sim.model.kernels.state: {what} fields {sorted(unknown)} do not exist")
+    extra = set(PYTHON_ONLY["network"]) ^ set(NetworkConfig.model_fields)
+    if extra:
+        raise ImportError(f"sim.model.kernels.state: network fields {sorted(extra)} are not accounted for")
+
+
+_check_names()
+
+
+class Trust(NamedTuple):
+    """The storage of :class:`~sim.model.customers.TrustLedger` (trust = base + scale x deviation)."""
+
+    base: np.ndarray          # float32 (customer,): each customer's baseline
+    deviation: np.ndarray     # float32 (customer * n_sellers + seller,): deviation / shared scale
+    column_sums: np.ndarray   # float64 (seller,): sums of deviation over customers
+    base_sum: np.ndarray      # float64 (1,): sum of base over customers
+
+
+class Customers(NamedTuple):
+    """Per-customer arrays of :class:`~sim.model.customers.CustomerPopulation` (plus the market's ``busy``)."""
+
+    skepticism: np.ndarray       # float32 (customer,)
+    in_market: np.ndarray        # bool (customer,): has an open need
+    last_contact: np.ndarray     # int32 (customer, seller): week of the last contact
+    fit: np.ndarray              # float32 (customer, seller): fit with the current need, NaN = not drawn
+    purchases_with: np.ndarray   # int32 (customer, seller)
+    last_seller: np.ndarray      # int16 (customer,): -1 = never bought
+    purchases: np.ndarray        # int32 (customer,)
+    next_need: np.ndarray        # int32 (customer,): week of the next need, NEVER = none
+    reviews_written: np.ndarray  # int32 (customer,)
+    reads_reviews: np.ndarray    # bool (customer,)
+    busy: np.ndarray             # int32 (customer,): week the customer last had a presentation booked
+    friend_indptr: np.ndarray    # int64 (customer + 1,): friendships, CSR
+    friend_indices: np.ndarray   # int32: friendships, CSR
+
+
+class Sellers(NamedTuple):
+    """Per-seller arrays: strategy knobs, this week's minutes, books, counters and the review board."""
+
+    knobs: np.ndarray              # KNOBS_DTYPE (seller,)
+    left: np.ndarray               # float64 (seller,): minutes left this week
+    left_rel: np.ndarray           # float64 (seller,): of which for existing customers
+    book: np.ndarray               # int64 (seller,): customers whose last purchase was with the seller
+    counters: np.ndarray           # COUNTER_DTYPE (seller,): this week's counters
+    review_count: np.ndarray       # float64 (seller,)
+    review_rating_sum: np.ndarray  # float64 (seller,)
+    review_signal: np.ndarray      # float64 (seller,): public rating signal in [-1, 1]
+
+
+class Scratch(NamedTuple):
+    """Work space for one-entry-per-customer picks (a mark per customer and a running stamp)."""
+
+    mark: np.ndarray    # int64 (customer,)
+    stamp: np.ndarray   # int64 (1,)
+
+
+class State(NamedTuple):
+    """Everything the compiled phases read and write; built once per market by :func:`build_state`."""
+
+    params: np.ndarray   # PARAMS_DTYPE (1,): the market's settings
+    trust: Trust
+    customers: Customers
+    sellers: Sellers
+    scratch: Scratch
+
+
+def market_params(m: MarketConfig) -> np.ndarray:
+    """The market settings the kernels read, as one record named after the config's fields."""
+    p = np.zeros(1, dtype=PARAMS_DTYPE)
+    for name in MARKET_FIELDS:
+        value = getattr(m, name)
+        p[name] = _ENCODE[name](value) if name in _ENCODE else float(value)
+    for name, rule in DERIVED.items():
+        p[name] = rule(m)
+    return p
+
+
+def strategy_knobs(table: Any) -> np.ndarray:
+    """One record of knobs per seller, from a :class:`~sim.model.sellers.StrategyTable` (by knob name)."""
+    first = getattr(table, KNOB_FIELDS[0])
+    k = np.zeros(len(first), dtype=KNOBS_DTYPE)
+    for name in KNOB_FIELDS:
+        k[name] = getattr(table, name)
+    return k
+
+
+@structref.register
+class _KernelStateType(types.StructRef):
+    """numba's type of :class:`KernelState` (one field, ``state``)."""
+
+    def preprocess_fields(self, fields: Any) -> tuple:
+        return tuple((name, types.unliteral(typ)) for name, typ in fields)
+
+
+class KernelState(structref.StructRefProxy):
+    """The :class:`State` as the phase kernels receive it (``kstate.state`` inside compiled code).
+
+    From Python, attributes are those of the wrapped :class:`State` (``kstate.trust.base``...).
+    """
+
+    def __new__(cls, state: State) -> KernelState:
+        """Wrap ``state`` (its arrays are shared, not copied)."""
+        self = _wrap(state)   # compiled and cached, unlike StructRefProxy's own constructor
+        self.__dict__["state"] = state
+        return self
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return getattr(self.__dict__["state"], name)
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+structref.define_proxy(KernelState, _KernelStateType, ["state"])
+
+
+@njit(cache=True)
+def _wrap(state):
+    return KernelState(state)
+
+
+def build_state(market: MarketConfig, population: Any, strategies: Any, reviews: Any, counters: np.ndarray,
+                left: np.ndarray, left_rel: np.ndarray, book: np.ndarray, busy: np.ndarray) -> KernelState:
+    """Assemble the kernels' state from the model's objects, by name; every array is shared, not copied.
+
+    Args:
+        market: the market settings.
+        population: the :class:`~sim.model.customers.CustomerPopulation`.
+        strategies: the :class:`~sim.model.sellers.StrategyTable`.
+        reviews: the :class:`~sim.model.reviews.ReviewBoard`.
+        counters: the :class:`~sim.model.funnel.WeeklyCounters` table (``COUNTER_DTYPE``, one per seller).
+        left: minutes left this week per seller (updated in place by the market).
+        left_rel: of which for existing customers.
+        book: customers per seller.
+        busy: week each customer last had a presentation booked.
+    """
+    if counters.dtype != COUNTER_DTYPE:
+        raise ValueError(f"counters: dtype {counters.dtype} is not one record of WEEKLY_COUNTERS per seller")
+    tr = population.trust
+    cust = {name: getattr(population, name) for name in Customers._fields
+            if name not in ("busy", "friend_indptr", "friend_indices")}
+    return KernelState(State(
+        params=market_params(market),
+        trust=Trust(base=tr.base, deviation=tr.deviation, column_sums=tr.column_sums, base_sum=tr.base_sum),
+        customers=Customers(**cust, busy=busy, friend_indptr=population.friends.indptr,
+                            friend_indices=population.friends.indices),
+        sellers=Sellers(knobs=strategy_knobs(strategies), left=left, left_rel=left_rel, book=book,
+                        counters=counters, review_count=reviews.count, review_rating_sum=reviews.rating_sum,
+                        review_signal=reviews.signal),
+        scratch=Scratch(mark=np.full(population.n, -1, dtype=np.int64), stamp=np.zeros(1, dtype=np.int64)),
+    ))
