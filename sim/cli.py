@@ -216,6 +216,8 @@ COMMANDS: dict[str, Command] = {
                         "sim.calibration.cli:add_ensemble_arguments", "sim.calibration.cli:cmd_ensemble"),
     "explain": Command("attribute a scenario's result to mechanism groups (Shapley values)",
                        "sim.calibration.cli:add_explain_arguments", "sim.calibration.cli:cmd_explain"),
+    "presets": Command("show the presets and their family boxes, or search each family's best point (--search)",
+                       "sim.experiments.presets_cli:add_arguments", "sim.experiments.presets_cli:cmd_presets"),
 }
 """Subcommands by name."""
 

@@ -62,7 +62,7 @@ def test_default_labels_and_proposal_come_from_the_presets():
     custom = client.client_from_dict(small(current={"pressure": 0.5},
                                            proposed={"preset": "relationship", "pressure": 0.2}))
     assert custom.current_label == "Current" and custom.proposed_label == "Relationship (adjusted)"
-    assert custom.proposed.pressure == 0.2 and custom.proposed.keeps_log == 1.0
+    assert custom.proposed.pressure == 0.2 and custom.proposed.keeps_log == sim.PRESETS["relationship"].keeps_log
 
 
 @pytest.mark.parametrize("changes, named", [

@@ -151,7 +151,7 @@ def test_settings_that_differ_from_the_baseline():
         "strategies.relationship_tuned": {**sim.PRESETS["relationship"].model_dump(), "minutes_per_contact": 8.0},
         "sellers": [{"strategy": "numbers_game", "count": 2}, {"strategy": "relationship_tuned", "count": 2}]})
     assert settings_changes(tuned, display_names={"relationship_tuned": "relationship"}) == [
-        ("strategy relationship: minutes_per_contact", "20", "8")]
+        ("strategy relationship: minutes_per_contact", f"{sim.PRESETS['relationship'].minutes_per_contact:g}", "8")]
     assert ("seed", "42", "7") in settings_changes(sim.load_scenario("baseline").with_updates(seed=7))
 
 
