@@ -53,8 +53,8 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
                    help="independent runs; with R > 1 every number gets a mean and a 95%% interval (default 1, "
                    f"at most {limits.MAX_REPLICATES} without --allow-large)")
     p.add_argument("--workers", type=count_argument("--workers", 1), metavar="N",
-                   help="processes that run the replicates (default: every core, when the replicates take longer "
-                   "than a couple of seconds one after another); results are the same for any N")
+                   help="processes that run the replicates (default: every idle core, when the replicates take "
+                   "longer than a couple of seconds one after another); results are the same for any N")
     p.add_argument("--out", type=out_dir_argument, metavar="DIR",
                    help="output folder (default: results/<scenario name>/)")
     p.add_argument("--allow-large", action="store_true",
@@ -108,7 +108,7 @@ def _run_workers(cfg: Config, args: argparse.Namespace) -> int | None:
         return args.workers
     limits.check_run(cfg, replicates=replicates, allow_large=allow)   # one process at a time fits
     cores = min(replicates, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-    for n in range(cores, 1, -1):
+    for n in range(cores, 1, -1):   # (None: sim.run_replicates takes the idle ones of these cores)
         try:
             limits.check_run(cfg, replicates=replicates, processes=n, allow_large=allow)
             return None if n == cores else n

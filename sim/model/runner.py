@@ -139,9 +139,12 @@ def run_replicates(config: Config | str | None = None, replicates: int = 10, see
         seed: base seed (default: ``config.seed``).
         workers: processes that run replicates: this one plus ``workers - 1`` worker processes
             (``forkserver``; each takes the next replicate from the front while this process takes
-            them from the back). Default: every core this process may use, once the first replicate
-            shows that the others would take more than :data:`AUTO_PARALLEL_S` seconds one after
-            another; 1 inside a worker process (no pools inside pools).
+            them from the back). Default: every core that is idle (by the load average), once the
+            first replicate shows that the others would take more than :data:`AUTO_PARALLEL_S`
+            seconds one after another; 1 inside a worker process (no pools inside pools). As with
+            any process pool, a script that may start workers (``workers > 1``, or the default with
+            long replicates) must guard its top level with ``if __name__ == "__main__":``;
+            ``python -m sim`` and notebooks need nothing.
         **overrides: dotted-path updates as in :meth:`Config.with_updates`.
 
     Returns:
@@ -154,7 +157,7 @@ def run_replicates(config: Config | str | None = None, replicates: int = 10, see
         raise ValueError(f"workers = {workers}: must be at least 1")
     base = cfg.seed if seed is None else seed
     auto = workers is None
-    procs = min(replicates, _usable_cores() if auto and multiprocessing.parent_process() is None else workers or 1)
+    procs = min(replicates, _idle_cores() if auto and multiprocessing.parent_process() is None else workers or 1)
     parts: list[tuple[pd.DataFrame, dict[str, Any]] | None] = [None] * replicates
     share = _Share(replicates)
     i = share.take_back()   # the last replicate, claimed before any worker starts: its model is kept
@@ -199,11 +202,21 @@ def combine_replicates(config: Config, parts: list[tuple[pd.DataFrame, dict[str,
     return Results(config, df, summary, summaries, model)
 
 
-def _usable_cores() -> int:
+def _idle_cores() -> int:
+    """This process's core plus every other core the 1-minute load average leaves idle (at least 1).
+
+    On a machine busy with other work, worker processes only compete for the same cores (and cost
+    their start-up), so the default takes the cores that are free when the replicates start.
+    """
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
+        cores = max(1, os.cpu_count() or 1)
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # pragma: no cover - no load average
+        return cores
+    return max(1, min(cores, 1 + math.floor(cores - load - 0.5)))
 
 
 class _Share:

@@ -115,7 +115,7 @@ def curve_title(column: str, runs: int = 1) -> str:
 
 def plot_cumulative(df: pd.DataFrame, column: str = "revenue_cumulative", ax: Axes | None = None,
                     title: str | None = None, crossover_week: Any = None, crossover_label: str | None = None,
-                    band: str = "ci") -> Figure:
+                    band: str = "ci", margins: str | None = None) -> Figure:
     """Per-seller mean of a (cumulative) series over time, one line per strategy.
 
     Args:
@@ -129,6 +129,8 @@ def plot_cumulative(df: pd.DataFrame, column: str = "revenue_cumulative", ax: Ax
         crossover_label: text next to that line (default "crossover: week N").
         band: ``"ci"`` = 95% confidence interval of the mean over runs (mean ± t·se), or
             ``"percentile"`` = 2.5–97.5 percentiles of the runs (spread of single outcomes).
+        margins: fixed margins for a new figure (``"single"``, see :data:`~sim.plots.style.FIGURE_MARGINS`);
+            None lays it out while drawing.
 
     Returns:
         The figure.
@@ -140,7 +142,7 @@ def plot_cumulative(df: pd.DataFrame, column: str = "revenue_cumulative", ax: Ax
     runs = n_runs(df)
     with styled():
         if ax is None:
-            fig, axes = new_figure()
+            fig, axes = new_figure(margins=margins)
             ax = axes[0]
         else:
             fig = ax.figure

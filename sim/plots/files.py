@@ -20,7 +20,7 @@ from ..config import WEEKS_PER_YEAR
 from ..narrate import crossover_caption
 from .cumulative import plot_cumulative
 from .data import n_runs
-from .funnel import FUNNEL_NOTE, plot_funnel
+from .funnel import note, plot_funnel
 from .sources import plot_sales_by_source
 from .style import FIGURE_SIZES, new_figure, styled
 
@@ -65,24 +65,24 @@ def save_figures(results: Results, out_dir: str | Path, formats: Iterable[str] =
     df, summary = results.timeseries, results.summary
     horizon = int(df["week"].max())
 
-    figures: dict[str, Figure] = {
+    figures: dict[str, Figure] = {   # fixed margins: quicker than laying each figure out while drawing
         "cumulative_revenue": plot_cumulative(df, "revenue_cumulative", crossover_week=summary.get("crossover_week"),
-                                              crossover_label=crossover_caption(summary)),
-        "cumulative_referrals": plot_cumulative(df, "referrals_cumulative"),
+                                              crossover_label=crossover_caption(summary), margins="single"),
+        "cumulative_referrals": plot_cumulative(df, "referrals_cumulative", margins="single"),
     }
     if horizon > WEEKS_PER_YEAR:
         with styled():
-            fig, axes = new_figure(2, size=FIGURE_SIZES["funnel_pair"])
-            fig.supxlabel(FUNNEL_NOTE, fontsize=11, color="0.35")
+            fig, axes = new_figure(2, size=FIGURE_SIZES["funnel_pair"], margins="funnel_pair")
+            note(fig, fixed=True)
             runs = n_runs(df)
             fig.suptitle("Sales funnel per seller" + (f" (mean of {runs} runs)" if runs > 1 else ""),
-                         x=0.01, ha="left")
+                         x=0.01, y=0.985, ha="left", va="top")
         plot_funnel(df, weeks=WEEKS_PER_YEAR, ax=axes[0], title="Year 1")
         plot_funnel(df, ax=axes[1], title=f"Whole horizon ({horizon} weeks)")
         figures["funnel"] = fig
     else:
-        figures["funnel"] = plot_funnel(df)
-    figures["sales_by_source"] = plot_sales_by_source(df)
+        figures["funnel"] = plot_funnel(df, margins="funnel")
+    figures["sales_by_source"] = plot_sales_by_source(df, margins="sources")
 
     paths = []
     for name, fig in figures.items():

@@ -21,10 +21,19 @@ from ..model.metrics import FUNNEL_STAGES
 from .data import n_runs, per_seller_totals, strategies
 from .style import FIGURE_SIZES, axis_number, compact, new_figure, strategy_colors, styled
 
-__all__ = ["plot_funnel", "FUNNEL_NOTE", "funnel_values", "draw_funnel_bars", "decorate_funnel_axes", "funnel_title"]
+__all__ = ["plot_funnel", "FUNNEL_NOTE", "note", "funnel_values", "draw_funnel_bars", "decorate_funnel_axes",
+           "funnel_title"]
 
 FUNNEL_NOTE = ("Warm leads (referrals, repeat and inbound customers) skip qualification and enter at the\n"
                "presentation stage, so a later stage can be larger than an earlier one.")
+
+
+def note(fig: Figure, fixed: bool = False) -> None:
+    """:data:`FUNNEL_NOTE` under the axes (at the bottom edge with fixed margins, else laid out)."""
+    if fixed:
+        fig.text(0.5, 0.02, FUNNEL_NOTE, ha="center", va="bottom", fontsize=11, color="0.35")
+    else:
+        fig.supxlabel(FUNNEL_NOTE, fontsize=11, color="0.35")
 
 
 def funnel_values(df: pd.DataFrame, names: list[str], weeks: int | None = None) -> dict[str, np.ndarray]:
@@ -81,7 +90,8 @@ def funnel_title(horizon: int, weeks: int | None = None, runs: int = 1) -> str:
     return f"Sales funnel per seller, {period}" + (f", mean of {runs} runs" if runs > 1 else "")
 
 
-def plot_funnel(df: pd.DataFrame, weeks: int | None = None, ax: Axes | None = None, title: str | None = None) -> Figure:
+def plot_funnel(df: pd.DataFrame, weeks: int | None = None, ax: Axes | None = None, title: str | None = None,
+                margins: str | None = None) -> Figure:
     """Grouped bars: leads, prospects, presentations and sales per seller, one colour per strategy.
 
     The y axis is logarithmic so that 100 leads -> 1 sale stays readable; each bar carries its
@@ -92,15 +102,16 @@ def plot_funnel(df: pd.DataFrame, weeks: int | None = None, ax: Axes | None = No
         weeks: count only the first ``weeks`` weeks (``52`` = year 1); None = the whole horizon.
         ax: draw into this axes instead of a new figure.
         title: axes title (default says the period).
+        margins: fixed margins for a new figure (``"funnel"``); None lays it out while drawing.
     """
     names = strategies(df)
     colors = strategy_colors(names)
     values = funnel_values(df, names, weeks)
     with styled():
         if ax is None:
-            fig, axes = new_figure(size=FIGURE_SIZES["funnel"])
+            fig, axes = new_figure(size=FIGURE_SIZES["funnel"], margins=margins)
             ax = axes[0]
-            fig.supxlabel(FUNNEL_NOTE, fontsize=11, color="0.35")
+            note(fig, margins is not None)
         else:
             fig = ax.figure
         draw_funnel_bars(ax, values, colors)

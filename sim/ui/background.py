@@ -3,8 +3,8 @@
 Owns :class:`ReplicateJobs`: one set of replicates at a time on a pool of worker processes kept for
 the whole session (:class:`sim.experiments.executors.LocalProcessExecutor`, started and warmed up
 once, shared by every dashboard of the process). :meth:`ReplicateJobs.start` returns at once; a
-waiting thread calls back with a *preview* (the first replicates to finish, about one replicate's
-time after the change) and then with the *final* set. A newer start makes an older one stale: its
+waiting thread calls back with a *preview* (the first replicate to finish, as one run, about one
+replicate's time after the change) and then with the *final* set. A newer start makes an older one stale: its
 replicates not yet begun are cancelled and its results never shown. Replicate ``i`` is always
 :func:`sim.model.runner.run_replicate` ``(config, seed, i)`` and the set is put together in index
 order, so the final result is the same as :func:`sim.run_replicates` gives.
@@ -23,10 +23,7 @@ from typing import Any
 from ..config import Config
 from ..model.runner import Results, combine_replicates, run_replicate
 
-__all__ = ["ReplicateJobs", "shared_pool", "in_kernel", "PREVIEW_GRACE_S"]
-
-PREVIEW_GRACE_S = 0.05
-"""After the first replicate finishes, the preview waits this long for others finishing with it."""
+__all__ = ["ReplicateJobs", "shared_pool", "in_kernel"]
 
 _POOL: Any = None
 _POOL_LOCK = threading.Lock()
@@ -95,11 +92,10 @@ class ReplicateJobs:
                  on_error: Callable[[int, BaseException], None]) -> None:
         try:
             done, pending = wait(futures, return_when=FIRST_COMPLETED)
-            if pending:
-                done, pending = wait(futures, timeout=PREVIEW_GRACE_S)
-            if pending and self.current(gen):
-                parts = [f.result() for f in futures if f in done]
-                on_preview(gen, combine_replicates(config, parts, seed))
+            if pending and self.current(gen):   # the first replicate to finish, as one run
+                first = next(f for f in futures if f in done)
+                frame, summary = first.result()
+                on_preview(gen, Results(config, frame.drop(columns="replicate"), summary, [summary]))
             wait(futures)
             if self.current(gen):
                 on_final(gen, combine_replicates(config, [f.result() for f in futures], seed))

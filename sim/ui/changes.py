@@ -5,7 +5,7 @@ the controls into a run and the run onto the page: :meth:`~ChangeRunner.update` 
 settings, run, draw), the preview and the final display of replicates run in the background
 (:class:`sim.ui.background.ReplicateJobs`), and :meth:`~ChangeRunner.wait`. In the background the
 cards and the story are dimmed (CSS class ``sim-pending``) from the change until the whole set is
-in; the preview shows the figures of the first replicates to finish (their mean, no bands).
+in; the preview shows the figures of the first replicate to finish (one run, no bands).
 
 Must not: build widgets, word anything (:mod:`sim.narrate.verdict`), or draw figures of its own
 (:meth:`draw` and :class:`sim.ui.live.DashboardFigures` do).
@@ -14,7 +14,6 @@ Must not: build widgets, word anything (:mod:`sim.narrate.verdict`), or draw fig
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from typing import Any
 
 from .. import limits
@@ -90,21 +89,18 @@ class ChangeRunner:
                               f"the simulation stopped ({type(err).__name__}); change a knob to try again")
 
     def _preview(self, gen: int, res: Results, names: dict[str, str], n: int, t0: float) -> None:
-        """The figures of the first replicates to finish (their mean, no bands), while the others run.
+        """The figures of the first replicate to finish (one run: no bands yet), while the others run.
 
         The cards and the story stay dimmed (``sim-pending``) until the whole set gives them their intervals.
         """
         with self._draw_lock:
             if not self.jobs.current(gen):
                 return
-            done = len(res.runs)
-            mean = relabel_results(res, names)
-            revenue, sources, why = self.figures.render(replace(mean, timeseries=mean.timeseries.drop(
-                columns="replicate"), summary=mean.runs[0] if done == 1 else mean.summary))
+            revenue, sources, why = self.figures.render(relabel_results(res, names))
             self.revenue_image.value, self.sources_image.value, self.why_image.value = revenue, sources, why
             self._preview_s = time.perf_counter() - t0
-            self.status.value = (f"<span class='sim-status'>preview: the figures of the first {done} of {n} "
-                                 f"simulated markets after {self._preview_s:.2f} s; the numbers follow…</span>")
+            self.status.value = (f"<span class='sim-status'>preview: the figures of the first of {n} simulated "
+                                 f"markets after {self._preview_s:.2f} s; the numbers follow…</span>")
 
     def _final(self, gen: int, res: Results, names: dict[str, str], t0: float) -> None:
         with self._draw_lock:
