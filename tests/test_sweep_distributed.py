@@ -102,8 +102,12 @@ class Cluster:
             except Exception as err:   # scheduler not up yet
                 last = err
                 time.sleep(0.5)
-        logs = "\n".join(p.read_text(errors="replace")[-2000:] for p in self.workdir.glob("*.log"))
-        raise RuntimeError(f"cluster did not come up with {n} workers: {last}\n{logs}")
+        raise RuntimeError(f"cluster did not come up with {n} workers: {last}\n{self.logs()}")
+
+    def logs(self) -> str:
+        """The end of every log of this cluster's processes."""
+        return "\n".join(f"--- {p.name}\n" + p.read_text(errors="replace")[-2000:]
+                         for p in sorted(self.workdir.glob("*.log")))
 
     @staticmethod
     def kill(proc: subprocess.Popen) -> None:
@@ -207,9 +211,10 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------------------ a cluster that goes away
 def sweep_process(path: Path, out: Path, address: str, *extra: str) -> subprocess.Popen:
+    """``sim sweep`` against ``address`` in its own session; a stuck one can be asked for its stacks (SIGABRT)."""
     return subprocess.Popen([sys.executable, "-m", "sim", "sweep", str(path), "--out", str(out), "--scheduler",
                              address, "--quiet", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, env={**os.environ, "PYTHONFAULTHANDLER": "1"})
 
 
 def wait_for_runs(proc: subprocess.Popen, out: Path, n: int = 1, timeout: float = 120.0) -> None:
@@ -222,15 +227,25 @@ def wait_for_runs(proc: subprocess.Popen, out: Path, n: int = 1, timeout: float 
     raise AssertionError(f"no {n} runs on disk (exit {proc.poll()})")
 
 
-def finish(proc: subprocess.Popen, timeout: float) -> tuple[int, str, float]:
-    """Wait (bounded) for the sweep to stop by itself: exit code, stderr, seconds it took."""
+def finish(proc: subprocess.Popen, timeout: float, cluster: Cluster | None = None) -> tuple[int, str, float]:
+    """Wait (bounded) for the sweep to stop by itself: exit code, stderr, seconds it took.
+
+    A sweep that does not stop is asked for every thread's stack (faulthandler, SIGABRT) before it
+    is killed, and the failure shows them with the end of the cluster's logs.
+    """
     start = time.monotonic()
     try:
         _, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        raise AssertionError(f"the sweep did not stop within {timeout} s") from None
+        os.kill(proc.pid, signal.SIGABRT)
+        try:
+            _, stderr = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            _, stderr = proc.communicate()
+        logs = "" if cluster is None else cluster.logs()
+        raise AssertionError(f"the sweep did not stop within {timeout} s; it printed:\n{stderr[-6000:]}\n"
+                             f"cluster logs:\n{logs}") from None
     return proc.returncode, stderr, time.monotonic() - start
 
 
@@ -255,7 +270,7 @@ def test_lost_scheduler_stops_and_the_same_command_resumes(long_reference, tmp_p
         proc = sweep_process(path, out, c.address)
         wait_for_runs(proc, out, 2)
         c.kill(scheduler)
-        code, stderr, seconds = finish(proc, timeout=120)
+        code, stderr, seconds = finish(proc, timeout=120, cluster=c)
         assert code == 1, stderr
         line = one_error_line(stderr, f"lost the Dask scheduler {c.address}")
         print(f"stopped {seconds:.0f} s after the scheduler was killed: {line}")
@@ -305,7 +320,7 @@ def test_every_worker_lost_mid_sweep_stops(long_reference, tmp_path: Path) -> No
         proc = sweep_process(path, out, c.address, "--worker-timeout", "10")
         wait_for_runs(proc, out, 2)
         c.kill(worker)
-        code, stderr, _ = finish(proc, timeout=120)
+        code, stderr, _ = finish(proc, timeout=120, cluster=c)
         assert code == 1, stderr
         one_error_line(stderr, "no Dask worker connected")
         assert "warning: no Dask worker connected" in stderr
