@@ -206,7 +206,7 @@ def run_jobs(fn: Callable[..., Any], jobs: Sequence[tuple[str, tuple[Any, ...]]]
     """
     from tqdm import tqdm
 
-    from ..experiments.executors import is_broken_pool, make_executor
+    from ..experiments.executors import ExecutorLost, is_broken_pool, is_cancelled, make_executor
 
     done = store.done() if store.is_open else store.open()
     wanted = {key for key, _ in jobs}
@@ -233,9 +233,13 @@ def run_jobs(fn: Callable[..., Any], jobs: Sequence[tuple[str, tuple[Any, ...]]]
                 fut.add_done_callback(finished.put)
 
             todo = list(reversed(chunks))
+            lost: dict[str, int] = {}
             while todo or inflight:
                 while todo and len(inflight) < executor.slots:
                     submit(todo.pop())
+                warning = executor.poll()   # a Dask cluster without workers or scheduler: warn, then give up
+                if warning:
+                    tqdm.write(warning, file=sys.stderr)
                 try:
                     fut = finished.get(timeout=0.5)
                 except queue.Empty:
@@ -246,10 +250,15 @@ def run_jobs(fn: Callable[..., Any], jobs: Sequence[tuple[str, tuple[Any, ...]]]
                 if items is None:
                     continue
                 try:
-                    out = fut.result()
+                    out = executor.result(fut)
                 except BaseException as err:
                     if isinstance(err, (KeyboardInterrupt, _Stop)):
                         raise
+                    first = items[0][0]
+                    if is_cancelled(err) and lost.get(first, 0) < 3:   # lost with a worker: send it again
+                        lost[first] = lost.get(first, 0) + 1
+                        todo.append(items)
+                        continue
                     if is_broken_pool(err) and restarts < max_restarts:
                         restarts += 1
                         executor.restart()
@@ -270,6 +279,9 @@ def run_jobs(fn: Callable[..., Any], jobs: Sequence[tuple[str, tuple[Any, ...]]]
                     store.flush()
     except _Stop:
         raise KeyboardInterrupt from None
+    except ExecutorLost as err:
+        raise JobFailed(f"{err}; {len(results)} of {len(jobs)} runs are saved in the folder: run the same command "
+                        "again to resume") from None
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

@@ -3,8 +3,10 @@
 All executors share one small interface so :func:`sim.experiments.run_sweep` (and
 :mod:`sim.validation`) drive them with the same loop:
 
-* ``submit(fn, *args)`` returns a future with ``add_done_callback`` and ``result()``
-  (a :class:`concurrent.futures.Future` or a :class:`distributed.Future`);
+* ``submit(fn, *args)`` returns a future with ``add_done_callback``
+  (a :class:`concurrent.futures.Future` or a :class:`distributed.Future`), and ``result(future)``
+  reads a finished one in bounded time (:class:`TaskLost` when a Dask result vanished with its
+  worker after the task had finished: the caller runs it again);
 * ``slots`` says how many tasks to keep in flight (enough to keep every worker busy, few enough
   that memory stays flat however long the sweep is);
 * ``restart()`` replaces a broken local process pool (a worker process died);
@@ -39,13 +41,17 @@ from ..config import ConfigError
 from ..model.workers import init_worker
 
 __all__ = [
-    "Executor", "InProcessExecutor", "LocalProcessExecutor", "DaskExecutor", "ExecutorLost", "make_executor",
-    "default_workers", "is_broken_pool", "is_cancelled",
+    "Executor", "InProcessExecutor", "LocalProcessExecutor", "DaskExecutor", "ExecutorLost", "TaskLost",
+    "make_executor", "default_workers", "is_broken_pool", "is_cancelled",
 ]
 
 
 class ExecutorLost(Exception):
     """The executor cannot run tasks any more (e.g. its Dask scheduler is gone); the message is one line."""
+
+
+class TaskLost(Exception):
+    """A task had finished, but its result is gone (Dask kept it on a worker that died): run it again."""
 
 
 def default_workers() -> int:
@@ -62,11 +68,11 @@ def is_broken_pool(err: BaseException) -> bool:
 
 
 def is_cancelled(err: BaseException) -> bool:
-    """True when a task was cancelled rather than failed (e.g. Dask lost its scheduler connection)."""
+    """True when a task was cancelled or lost rather than failed (e.g. Dask lost a worker or the scheduler)."""
     import asyncio
     import concurrent.futures
 
-    return isinstance(err, (asyncio.CancelledError, concurrent.futures.CancelledError))
+    return isinstance(err, (asyncio.CancelledError, concurrent.futures.CancelledError, TaskLost))
 
 
 class Executor(ABC):
@@ -79,6 +85,10 @@ class Executor(ABC):
     @abstractmethod
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Start ``fn(*args)`` and return a future."""
+
+    def result(self, future: Any) -> Any:
+        """The result of a future whose done-callback has fired (raises what the task raised)."""
+        return future.result()
 
     def restart(self) -> None:
         """Replace a broken pool (only local processes can break this way)."""
@@ -164,6 +174,17 @@ class LocalProcessExecutor(Executor):
 
 
 # ------------------------------------------------------------------------------- dask
+class _QuietGatherTimeout(logging.Filter):
+    """Drops asyncio's "Task exception was never retrieved ... AllExit" left by a timed-out Dask result."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not (type(exc).__name__ == "AllExit" or "exception=AllExit()" in str(record.msg))
+
+
+_QUIET_GATHER = _QuietGatherTimeout()
+
+
 class DaskExecutor(Executor):
     """Runs tasks on a Dask distributed cluster, and notices when the cluster is gone.
 
@@ -203,6 +224,7 @@ class DaskExecutor(Executor):
         self._client_log = logging.getLogger("distributed.client")
         self._client_log_level = self._client_log.level
         self._client_log.setLevel(logging.CRITICAL)
+        logging.getLogger("asyncio").addFilter(_QUIET_GATHER)   # idempotent: one filter object
         self.worker_timeout, self.lost_after = worker_timeout, lost_after
         self.warn_every, self.probe_every = warn_every, probe_every
         try:
@@ -240,6 +262,23 @@ class DaskExecutor(Executor):
         if self._client.status in ("closing", "closed"):
             raise ExecutorLost(f"lost {self._where()} (the client gave up reconnecting)")
         return self._client.submit(fn, *args, pure=False)
+
+    def result(self, future: Any) -> Any:
+        """The result of a finished task, in bounded time.
+
+        Dask keeps a result on the worker that computed it; when that worker dies between the
+        done-callback and this call, the future goes back to pending (the scheduler would compute it
+        again, which may never happen without workers). That raises :class:`TaskLost` instead of
+        waiting: the sweep sends the task again and :meth:`poll` decides whether to keep waiting.
+        """
+        if future.status not in ("finished", "error", "cancelled"):
+            raise TaskLost(f"the result of task {future.key} was lost with its worker ({future.status})")
+        try:
+            return future.result(timeout=max(5.0, 2 * self.probe_every))
+        except TimeoutError:
+            with contextlib.suppress(Exception):
+                future.cancel()
+            raise TaskLost(f"the result of task {future.key} was lost with its worker") from None
 
     def poll(self) -> str | None:
         """Ask the scheduler how many workers it has (rate-limited); warn, or give up, as the class says."""

@@ -229,7 +229,7 @@ def run_sweep(plan: SweepPlan, out: str | Path, *, workers: int = 1, scheduler: 
                     continue
                 items, tries, gen = entry
                 try:
-                    results = fut.result()
+                    results = executor.result(fut)
                 except (KeyboardInterrupt, SystemExit, _Interrupted):
                     raise
                 except BaseException as err:   # includes asyncio.CancelledError from a lost Dask scheduler
