@@ -209,6 +209,38 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path: Path) -> None:
     assert "\n" not in str(err.value) and address in str(err.value)
 
 
+def test_a_result_lost_with_its_worker_is_a_task_to_send_again() -> None:
+    """A future that went back to pending, or whose result does not come, is TaskLost (run again), never a wait."""
+    from types import SimpleNamespace
+
+    from sim.experiments.executors import DaskExecutor, TaskLost, is_cancelled
+
+    class Fake:
+        def __init__(self, status: str, value: object) -> None:
+            self.status, self.value, self.key, self.cancelled = status, value, "run_batch-1", False
+
+        def result(self, timeout: float | None = None) -> object:
+            assert timeout is not None          # never an unbounded wait
+            if isinstance(self.value, BaseException):
+                raise self.value
+            return self.value
+
+        def cancel(self) -> None:
+            self.cancelled = True
+
+    executor = SimpleNamespace(probe_every=0.01)
+    assert DaskExecutor.result(executor, Fake("finished", [1, 2])) == [1, 2]
+    with pytest.raises(TaskLost, match="lost with its worker") as err:
+        DaskExecutor.result(executor, Fake("pending", None))
+    assert is_cancelled(err.value)
+    gone = Fake("finished", TimeoutError())
+    with pytest.raises(TaskLost):
+        DaskExecutor.result(executor, gone)
+    assert gone.cancelled
+    with pytest.raises(ValueError, match="bad run"):   # a task's own error is its error, not a loss
+        DaskExecutor.result(executor, Fake("error", ValueError("bad run")))
+
+
 # ------------------------------------------------------------------------------ a cluster that goes away
 def sweep_process(path: Path, out: Path, address: str, *extra: str) -> subprocess.Popen:
     """``sim sweep`` against ``address`` in its own session; a stuck one can be asked for its stacks (SIGABRT)."""
