@@ -71,6 +71,7 @@ class ClientPanel:
         self._fits: dict[tuple[str, str], Calibration] = {}
         self._thread: threading.Thread | None = None
         self._generation = 0
+        self._fit_note = ""
         self._lock = threading.RLock()
         self.exports: list[Path] = []
 
@@ -181,8 +182,8 @@ class ClientPanel:
         self.progress.value = stages
         self.calibration = cal
         self.calibration_view.value = calibration_html(cal.to_dict())
-        self.state.value = (f"<span class='sim-status'>calibrated: best of {cal.tried} settings, "
-                            f"{cal.seconds:.0f} s on {cal.workers} worker(s)</span>")
+        self._fit_note = f"calibrated: best of {cal.tried} settings, {cal.seconds:.0f} s on {cal.workers} worker(s)"
+        self.state.value = f"<span class='sim-status'>{self._fit_note}</span>"
         if not cal.accepted:
             self._say_error(unreachable_message(cal))
             self.compare_box.layout.display = "none"
@@ -222,7 +223,8 @@ class ClientPanel:
             gen = self._generation
         (cur, cur_label), (prop, prop_label) = self._arm(self.current.value), self._arm(self.proposed.value)
         n, years = int(self.replicates.value), int(self.years.value)
-        self.state.value = f"<span class='sim-status'>comparing: {n} simulated markets x 2 x {years} years…</span>"
+        self.state.value = (f"<span class='sim-status'>{self._fit_note} · comparing: {n} simulated markets x 2 ways x "
+                            f"{years} years…</span>")
         try:
             cmp = compare(self.calibration, prop, current=cur, labels=(cur_label, prop_label), years=years,
                           replicates=n, workers=self.workers)
@@ -242,7 +244,7 @@ class ClientPanel:
             self.figure.value = figure_to_png(plot_comparison(cmp), dpi=80)
             self.downloads.value = ""
             self._dim(False)
-            self.state.value = (f"<span class='sim-status'>compared: {cmp.current_label} versus "
+            self.state.value = (f"<span class='sim-status'>{self._fit_note} · compared: {cmp.current_label} versus "
                                 f"{cmp.proposed_label}, {n} simulated markets, {years} years</span>")
 
     # -- helpers ----------------------------------------------------------------------------------
