@@ -212,7 +212,7 @@ def test_client_view_in_a_real_browser(voila_client_url: str, chromium_path: Pat
             sales.press("Enter")
             page.locator(".sim-client-effort button", has_text="quick fit").click()
             page.locator(".sim-calibrate").click()
-            page.wait_for_function("() => document.querySelector('.sim-client-state').innerText.includes('calibrat')",
+            page.wait_for_function("() => document.querySelector('.sim-client-state').innerText.includes('stage')",
                                    timeout=30_000)
             page.screenshot(path=str(ARTIFACTS / "dashboard_client_progress.png"))
             page.wait_for_function("() => document.querySelector('.sim-client-state').innerText.includes("
@@ -221,6 +221,9 @@ def test_client_view_in_a_real_browser(voila_client_url: str, chromium_path: Pat
             cards = page.inner_text(".sim-client-cards")
             by_year = page.inner_text(".sim-client-table")
             page.screenshot(path=str(ARTIFACTS / "dashboard_client.png"))
+            page.locator(".sim-client-table").evaluate("e => e.scrollIntoView({block: 'start'})")
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(ARTIFACTS / "dashboard_client_compare.png"))
             width = page.evaluate("() => document.documentElement.scrollWidth")
         finally:
             browser.close()

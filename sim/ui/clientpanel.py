@@ -85,7 +85,7 @@ class ClientPanel:
         self.calibrate_button.on_click(lambda _b: self.calibrate())
         self.progress = W.IntProgress(value=0, min=0, max=1, layout=W.Layout(width="380px"))
         self.progress.add_class("sim-client-progress")
-        self.state = W.HTML("<span class='sim-status'>not calibrated yet: check the figures, then Calibrate</span>")
+        self.state = W.HTML("<span class='sim-status'>Check the figures, then press Calibrate.</span>")
         self.state.add_class("sim-client-state")
         self.message = W.HTML()
         self.message.add_class("sim-client-message")
@@ -107,6 +107,7 @@ class ClientPanel:
         self.table.add_class("sim-client-table")
         self.figure = W.Image(format="png", layout=W.Layout(width="100%", max_width="1150px"))
         self.figure.add_class("sim-client-figure")
+        self.figure.layout.display = "none"   # until there is a comparison to draw
         self.report_button = W.Button(description="Client report (HTML + PDF)", layout=W.Layout(width="260px"))
         self.report_button.add_class("sim-client-report")
         self.report_button.on_click(lambda _b: self.report())
@@ -117,7 +118,11 @@ class ClientPanel:
         self.form.on_change(self._stale)
         self.form.source.observe(lambda _c: self._stale(), names="value")
 
-        left = W.VBox([W.HTML("<div class='sim-colhead' style='font-size:20px'>The client's market</div>"),
+        intro = ("<div class='sim-colhead' style='font-size:20px'>The client's market</div><div style='font-size:14px;"
+                 "line-height:1.35;color:#555;font-family:sans-serif'>Pick a client file or fill in the client's "
+                 "yearly figures, then Calibrate: the market's free constants are fitted so that the current way "
+                 "of selling reproduces them.</div>")
+        left = W.VBox([W.HTML(intro),
                        self.form.widget, self.effort, W.HBox([self.calibrate_button, self.progress],
                                                              layout=W.Layout(align_items="center")),
                        self.state], layout=W.Layout(width="420px", min_width="410px", padding="0 18px 0 0"))
@@ -242,6 +247,7 @@ class ClientPanel:
             self.comparison = cmp
             self.cards.value, self.table.value = comparison_html(cmp.to_dict())
             self.figure.value = figure_to_png(plot_comparison(cmp), dpi=80)
+            self.figure.layout.display = None
             self.downloads.value = ""
             self._dim(False)
             self.state.value = (f"<span class='sim-status'>{self._fit_note} · compared: {cmp.current_label} versus "
