@@ -163,9 +163,9 @@ def test_dashboard_in_the_background_gives_the_same_numbers(export_root):
 
 
 def test_dashboard_has_no_folder_box(dashboard):
-    """A visitor cannot choose where the server writes: no free-text box anywhere on the page."""
+    """A visitor cannot choose where the server writes: no free-text box but the client's name (never a path)."""
     texts = [w for w in widgets_in(dashboard.widget) if isinstance(w, (W.Text, W.Textarea, W.Combobox))]
-    assert texts == []
+    assert texts == [dashboard.client.form.name]
 
 
 def test_two_exports_make_two_folders_and_overwrite_nothing(dashboard, export_root):
@@ -317,7 +317,7 @@ def test_dashboard_in_a_real_browser(voila_url: str, chromium_path: Path, tmp_pa
             srcs_before = images.evaluate_all("els => els.map(e => e.src)")
             assert page.locator(".jp-InputArea-editor, .jp-CodeMirrorEditor").count() == 0   # no code on the page
             assert "ConsultantDashboard" not in page.inner_text("body")
-            assert page.locator("input[type=text], textarea").count() == 0   # no folder box
+            assert page.locator("input[type=text]:not(.sim-client-name input), textarea").count() == 0   # no folder box
 
             # a second scenario: the title and the headline follow it
             options = page.locator(".sim-scenario select option").all_inner_texts()

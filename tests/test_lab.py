@@ -52,6 +52,12 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 VIEWPORT = {"width": 1440, "height": 900}
 """A laptop screen, JupyterLab's file browser open on the left as it starts."""
 
+CUT_OFF = r"""() => [...document.querySelectorAll(
+        '.jp-OutputArea-output .widget-readout, .jp-OutputArea-output .widget-slider .widget-label')]
+    .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
+    .map(e => (e.innerText || e.textContent).trim())"""
+"""Visible slider readouts and labels whose text is wider than their box (cut off or hidden by an ellipsis)."""
+
 KERNEL_READY = r"""() => {
     const bar = document.querySelector('#jp-main-statusbar');
     return !!bar && /\|\s*Idle/.test(bar.textContent)
@@ -205,6 +211,8 @@ def test_notebook_runs_in_jupyterlab_and_saves_without_outputs(lab: Lab, browser
         page.screenshot(path=str(ARTIFACTS / f"lab_{name}.png"))
         if sliders.count():  # close-up of the first column of controls (are the slider values readable?)
             sliders.first.locator("xpath=../..").screenshot(path=str(ARTIFACTS / f"lab_{name}_controls.png"))
+        cut = page.evaluate(CUT_OFF)
+        assert not cut, f"{name}: slider values or labels cut off in JupyterLab: {cut}"
 
         # save through the UI; the stored file has no outputs, the page keeps them
         before = path.stat().st_mtime_ns

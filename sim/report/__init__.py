@@ -9,7 +9,9 @@
     write_report(build_report(res), "results/two_cobblers_report")
 
 Modules, each with one job: :mod:`~sim.report.content` (what the report says, and its two hooks:
-mechanism attribution and calibration fit), :mod:`~sim.report.settings` (what differs from the
+mechanism attribution and calibration fit), :mod:`~sim.report.sections` (those sections' tables, from
+``attribution.json``, ``calibration.json``, ``compare.json``), :mod:`~sim.report.client` (a client's
+report), :mod:`~sim.report.settings` (what differs from the
 baseline), :mod:`~sim.report.figures`, :mod:`~sim.report.html`, :mod:`~sim.report.pdf`,
 :mod:`~sim.report.files` (atomic writes, time-stamped folders), :mod:`~sim.report.cli`.
 
@@ -27,6 +29,8 @@ from typing import Any
 _OWNERS = {  # imported on first use, so that `python -m sim` (which registers the command) stays light
     "Report": "content", "Table": "content", "build_report": "content", "limitations": "content",
     "summary_data": "content", "write_report": "files", "new_run_folder": "files", "REPORT_FILES": "files",
+    "build_client_report": "client", "attribution_table": "sections", "find_attribution": "sections",
+    "attribution_folders": "sections", "calibration_table": "sections", "comparison_table": "sections",
     "render_html": "html", "render_pdf": "pdf", "settings_changes": "settings",
 }
 

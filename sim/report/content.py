@@ -8,6 +8,9 @@ data of ``summary.json``), :class:`Table` and the two optional sections later wo
   carries, switched off in turn). Rendered only when given.
 * ``calibration``: **hook** for the calibration fit of a client's market (each observed figure, the
   fitted value, within tolerance or not). Rendered only when given.
+* ``comparison``: a client's current versus proposed by year (:mod:`sim.report.client`). Rendered only when given.
+
+The tables come from the files other commands write (:mod:`sim.report.sections`).
 
 Must not: lay anything out (:mod:`sim.report.html`, :mod:`sim.report.pdf`), choose words or
 number formats of its own (:mod:`sim.narrate`, :mod:`sim.narrate.verdict`), run the model, or write files.
@@ -69,6 +72,7 @@ class Report:
     attribution: Table | None = None
     calibration: Table | None = None
     scenario: str = ""
+    comparison: Table | None = None
 
 
 def limitations(config: Config, runs: int) -> str:

@@ -97,7 +97,7 @@ def render_html(report: Report, dpi: int = FIGURE_DPI) -> str:
         f"<p class='note'>{html.escape(INTERVAL_NOTE)}</p>" if report.summary.get("replicates", 1) > 1 else "",
         "<h2>What happened, and why</h2>", markdown_html(report.story),
         "<h2>Figures</h2>", *figures,
-        _hook(report.attribution), _hook(report.calibration),
+        _hook(report.comparison), _hook(report.attribution), _hook(report.calibration),
         "<h2>Settings that differ from the baseline</h2>", changes,
         "<h2>Limitations</h2>", f"<p>{html.escape(report.limitations)}</p>",
         "<h2>About this report</h2>", _table(None, report.about),

@@ -127,7 +127,8 @@ class _Pages:
             return
         self.heading(table.title)
         n = len(table.columns)
-        self.table(list(table.rows), tuple([1 / n] * n), header=table.columns)
+        self.table(list(table.rows), tuple([1 / n] * n), header=table.columns,
+                   size=FONT["p"] if n <= 4 else FONT["small"])   # wide tables: smaller type, fewer wraps
         if table.note:
             self.lines(table.note, FONT["small"], color="0.3")
 
@@ -161,8 +162,8 @@ def render_pdf(report: Report, path: str | Path) -> Path:
             pages.lines(INTERVAL_NOTE, FONT["small"], color="0.3")
         pages.heading("What happened, and why")
         _story(pages, report.story)
-        pages.hook(report.attribution)
-        pages.hook(report.calibration)
+        for table in (report.comparison, report.attribution, report.calibration):
+            pages.hook(table)
         pages.heading("Settings that differ from the baseline")
         if report.changes:
             pages.table(report.changes, (0.5, 0.25, 0.25), header=("Setting", "Baseline", "This scenario"))

@@ -13,7 +13,9 @@ Modules, each with one job:
 * :mod:`~sim.ui.explorer`: :class:`Explorer`, re-run and redraw on every change;
 * :mod:`~sim.ui.dashboard`: :class:`ConsultantDashboard` and the export of its figures;
 * :mod:`~sim.ui.meeting`: HTML of the dashboard's title, verdict cards (with intervals) and story;
-* :mod:`~sim.ui.downloads`: the dashboard's fixed export folder and its browser downloads.
+* :mod:`~sim.ui.downloads`: the dashboard's fixed export folder and its browser downloads;
+* :mod:`~sim.ui.clientform`, :mod:`~sim.ui.clientpanel`, :mod:`~sim.ui.clientview`: the dashboard's
+  client view (a client file or the form, calibrate, current versus proposed, the client's report).
 
 The words and numbers come from :mod:`sim.narrate` and :mod:`sim.narrate.verdict`, colours and fonts from
 :mod:`sim.plots.style`. This package sits on top of the model and the plots: nothing below it may import it.

@@ -13,6 +13,10 @@ redrawn). In a live kernel (JupyterLab, Voila) the replicates run in worker proc
 replicate's time after the change, the whole set with its intervals follows; from plain Python
 :meth:`ConsultantDashboard.update` returns with the whole set.
 
+The client's own market is a second view (:class:`sim.ui.clientpanel.ClientPanel`, the toggle at the
+top): pick a client file or fill in the form, calibrate, compare current with proposed, download
+the client's report.
+
 Safe to serve: a visitor never chooses where the server writes. Every export goes into a new
 time-stamped folder under :func:`~sim.ui.downloads.dashboard_dir` (nothing is ever overwritten)
 and comes back to the visitor's browser as a download; the page never shows a server path.
@@ -33,11 +37,13 @@ from typing import Any
 import ipywidgets as W
 
 from ..config import WEEKS_PER_YEAR, Config, scenario_names
+from ..experiments.executors import default_workers
 from ..model.runner import Results
 from ..narrate import headline_numbers
 from ..narrate.verdict import FAIR_TEST, compared_pair, meeting_cards, meeting_story, scenario_title
 from .background import ReplicateJobs, in_kernel
 from .changes import ChangeRunner
+from .clientpanel import ClientPanel
 from .downloads import dashboard_dir, download_link, safe_file_name, zip_bytes
 from .figures import default_export_dir, export_figures
 from .live import DashboardFigures
@@ -188,7 +194,7 @@ class ConsultantDashboard(ChangeRunner):
         ], layout=W.Layout(width="450px", min_width="430px", padding="0 18px 0 0"))
         story = W.VBox([W.HTML("<div class='sim-colhead' style='font-size:20px'>Who is ahead, how sure, and why</div>"),
                         self.story], layout=W.Layout(flex="1 1 40%", padding="0 0 0 18px"))
-        self.widget = W.VBox([
+        self.scenario_view = W.VBox([
             self.title, bar, self.message, self.headline,
             W.HBox([knobs, W.Box([self.revenue_image], layout=W.Layout(flex="1 1 auto"))],
                    layout=W.Layout(align_items="flex-start")),
@@ -196,6 +202,14 @@ class ConsultantDashboard(ChangeRunner):
                    layout=W.Layout(align_items="flex-start", margin="12px 0 0 0")),
             self.why_image,
         ])
+        self.client = ClientPanel(self.export_dir, background=self.background,
+                                  workers=min(2, default_workers()) if self.background else 1)
+        self.client.widget.layout.display = "none"
+        self.view = W.ToggleButtons(options=[("Shipped scenarios", "scenarios"), ("Your client's market", "client")],
+                                    value="scenarios", style={"button_width": "200px"})
+        self.view.add_class("sim-view")
+        self.view.observe(self._on_view, names="value")
+        self.widget = W.VBox([self.view, self.scenario_view, self.client.widget])
         self.widget.add_class("sim-dashboard")
         self.panel.on_change(self.update)
         self._set_title()
@@ -244,6 +258,12 @@ class ConsultantDashboard(ChangeRunner):
             revenue, sources, why = self.figures.render(res)
             self.revenue_image.value, self.sources_image.value, self.why_image.value = revenue, sources, why
 
+    def _on_view(self, change: Any) -> None:
+        """Show the shipped scenarios or the client's market (one at a time: the page stays short)."""
+        client = change["new"] == "client"
+        self.scenario_view.layout.display = "none" if client else None
+        self.client.widget.layout.display = None if client else "none"
+
     # -- downloads --------------------------------------------------------------------------------
     def _folder(self) -> Path:
         from ..report.files import new_run_folder
@@ -280,7 +300,14 @@ class ConsultantDashboard(ChangeRunner):
         return paths
 
     def report(self) -> dict[str, Path]:
-        """The one-click report: HTML, PDF and summary.json into a new time-stamped folder, offered as downloads."""
+        """The one-click report: HTML, PDF and summary.json into a new time-stamped folder, offered as downloads.
+
+        In the client view it is the client's report (:meth:`sim.ui.clientpanel.ClientPanel.report`). A
+        scenario's report has the mechanism attribution when ``python -m sim explain`` wrote one for the
+        scenario as shown (no knob moved, the same horizon).
+        """
+        if self.view.value == "client":
+            return self.client.report()
         self.wait()
         if self.results is None:
             return {}
@@ -288,7 +315,8 @@ class ConsultantDashboard(ChangeRunner):
 
         try:
             folder = self._folder()
-            paths = write_report(build_report(self.results, display_names=self.panel.display_names), folder)
+            paths = write_report(build_report(self.results, display_names=self.panel.display_names,
+                                              attribution=self._attribution()), folder)
         except OSError as err:
             self._failed("report", err)
             return {}
@@ -299,6 +327,16 @@ class ConsultantDashboard(ChangeRunner):
                                else f"{stem}-summary.json", label) for f, label in labels.items()]
         self._offer("report", links, folder)
         return paths
+
+    def _attribution(self) -> Any:
+        from ..config import CONFIG_DIR
+        from ..report.sections import attribution_folders, attribution_table, find_attribution
+
+        cfg = self.results.config
+        attr = find_attribution(cfg.name, attribution_folders(cfg.name, root=CONFIG_DIR.parent.parent))
+        if attr is None or attr.get("weeks") != cfg.weeks or cfg != self.panel.base:   # measured for another set-up
+            return None
+        return attribution_table(attr)
 
     def summary(self) -> dict[str, Any]:
         """Headline numbers of the last successful run (means over the simulated markets), once they are all in."""
