@@ -28,9 +28,10 @@ _PUBLIC = {
     "PriorFile": "priors", "load_priors": "priors", "uncovered_fields": "priors",
     "Settings": "matching", "Calibration": "matching", "calibrate": "matching",
     "EnsembleFile": "ensemble", "load_ensemble": "ensemble", "run_ensemble": "ensemble",
-    "ensemble_headline": "ensemble", "ensemble_sentence": "ensemble",
+    "ensemble_headline": "ensemble",
     "Mechanism": "attribution", "MECHANISMS": "attribution", "shapley": "attribution", "explain": "attribution",
-    "attribution_sentence": "attribution",
+    "HEADLINES_FILE": "headlines", "load_headlines": "headlines", "generate_headlines": "headlines",
+    "evidence_for": "headlines",
 }
 """Public name -> module; imported on first use, so ``python -m sim calibrate --help`` loads nothing heavy."""
 
