@@ -164,24 +164,26 @@ def _share_text(v: Mapping[str, Any], total: float | None) -> str:
 def why_line(attr: Mapping[str, Any], top: int = 3) -> str:
     """The surfaces' "Why" line: the largest mechanism shares of the log revenue advantage, with intervals.
 
-    E.g. "Why (shares of the log revenue advantage +1.95 [+1.83, +2.07] of relationship over numbers
-    game, 95% t-interval over replicates): repeat business +1.77 [+1.67, +1.88] (91% of it), ...;
-    against it: honesty about fit -0.11 [-0.18, -0.03]."
+    E.g. "Why relationship selling leads (log revenue advantage of relationship +1.95 [+1.83, +2.07],
+    95% t-interval over replicates; Shapley shares): repeat business +1.77 [+1.67, +1.88] (91% of it);
+    pitch fatigue +0.24 [+0.17, +0.31] (12% of it); ...; against it: honesty about fit -0.11 [-0.18, -0.03]."
+    With no clear winner it lists the largest shares by size, for and against alike.
     """
     inc, cha = attr["pair"]["incumbent"], attr["pair"]["challenger"]
     total, low, high = attr["total"], attr.get("total_low"), attr.get("total_high")
-    _, pro, con = _ranked(attr)
-    share_of = total if _clear(attr) and abs(total) > 1e-9 else None
     bounds = f" [{low:+.2f}, {high:+.2f}]" if low is not None and high is not None else ""
-    interval = attr.get("interval", "95% t-interval over replicates")
-    head = (f"Why (shares of the log revenue advantage {total:+.2f}{bounds} of {_short(cha)} over {_short(inc)}, "
-            f"{interval}): ")
+    numbers = (f"log revenue advantage of {_short(cha)} over {_short(inc)} {total:+.2f}{bounds}, "
+               f"{attr.get('interval', '95% t-interval over replicates')}; Shapley shares")
     if not _clear(attr):
-        head = "No clear winner, so no mechanism decides it. " + head
-    body = "; ".join(_share_text(v, share_of) for v in pro[:top]) or "no group carries much"
+        groups = [v for k, v in attr["groups"].items() if k != "remainder"]
+        largest = sorted(groups, key=lambda v: -abs(v["share"]))[:top]
+        return (f"Why no clear winner ({numbers}): the largest shares are "
+                f"{'; '.join(_share_text(v, None) for v in largest)}; none decides it.")
+    _, pro, con = _ranked(attr)
+    body = "; ".join(_share_text(v, total) for v in pro[:top]) or "no group carries much"
     if con:
         body += "; against it: " + "; ".join(_share_text(v, None) for v in con[:2])
-    return head + body + "."
+    return f"Why {_label(cha if total > 0 else inc)} leads ({numbers}): {body}."
 
 
 # ============================================================================ the surfaces
@@ -205,8 +207,9 @@ def evidence_lines(scenario: str, state: str, entry: Mapping[str, Any] | None = 
             lines.append(why_line(entry["attribution"]))
         return lines
     if state == "changed":
-        return [f"Across plausible markets, and why: not measured for these settings (they differ from the shipped "
-                f"scenario {scenario}); measure them with {measure}, with the same options."]
+        detail = reason or f"they differ from the shipped scenario {scenario}"
+        return [f"Across plausible markets, and why: not measured for these settings ({detail}); measure them with "
+                f"{measure}, with the same options."]
     if state == "stale":
         return [f"Across plausible markets, and why: stale ({reason or 'the model changed since the measurement'}): "
                 f"regenerate with `{HEADLINES_COMMAND}`, or measure this scenario with {measure}."]
