@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = ["NO_WINNER", "ensemble_sentence", "attribution_sentence", "ensemble_line", "why_line", "evidence_lines",
-           "EVIDENCE_STATES", "HEADLINES_COMMAND"]
+           "sales_mix_sentence", "EVIDENCE_STATES", "HEADLINES_COMMAND"]
 
 NO_WINNER = "no clear winner"
 """The ensemble headline's key for markets where neither strategy wins clearly."""
@@ -140,6 +140,11 @@ def attribution_sentence(attr: Mapping[str, Any]) -> str:
         text = f"No clear winner in {attr['scenario']} ({numbers}, interval {low:+.2f} to {high:+.2f}): "
     else:
         text = f"No clear winner in {attr['scenario']} ({numbers}, no interval): "
+    if not _clear(attr):
+        groups = [v for k, v in attr["groups"].items() if k != "remainder"]
+        largest = sorted(groups, key=lambda v: -abs(v["share"]))[:3]
+        text += f"the largest shares are {_listing([_plain(v) for v in largest])}, and none decides it"
+        return text + f"; {attr['groups']['remainder']['share']:+.2f} remains with every group switched off."
     if pro:
         text += f"{_listing([_plain(v) for v in pro])} "
         text += f"{'carry' if len(pro) > 1 else 'carries'} most of it"
@@ -184,6 +189,26 @@ def why_line(attr: Mapping[str, Any], top: int = 3) -> str:
     if con:
         body += "; against it: " + "; ".join(_share_text(v, None) for v in con[:2])
     return f"Why {_label(cha if total > 0 else inc)} leads ({numbers}): {body}."
+
+
+def sales_mix_sentence(mix: Mapping[str, float], pitches: float, pair: tuple[str, str]) -> str:
+    """What the runs show beside the attribution: where each strategy's sales come from.
+
+    Args:
+        mix: ``"<strategy>_<source>"`` -> share of that strategy's sales (``new``, ``repeat``,
+            ``referral``, ``inbound``; NaN when it sold nothing).
+        pitches: the incumbent's leads over the horizon per customer.
+        pair: ``(incumbent, challenger)``.
+    """
+    inc, cha = pair
+
+    def p(key: str) -> str:
+        x = mix.get(key, math.nan)
+        return "n/a" if not math.isfinite(x) else f"{x:.0%}"
+
+    return (f"In these runs {p(f'{cha}_repeat')} of {_short(cha)} sales are repeat sales, {p(f'{cha}_referral')} "
+            f"referrals and {p(f'{cha}_inbound')} customers who come by themselves; {p(f'{inc}_new')} of "
+            f"{_short(inc)} sales are cold, at {pitches:.1f} {_short(inc)} pitches per customer over the horizon.")
 
 
 # ============================================================================ the surfaces
