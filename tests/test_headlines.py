@@ -228,3 +228,15 @@ def test_the_shipped_file_is_fresh_for_every_shipped_scenario() -> None:
     """Fails after a model or ensemble change until ``make headlines`` has been run."""
     states = {n: evidence_for(sim.load_scenario(n)) for n in sim.scenario_names()}
     assert all(ev.state == "measured" for ev in states.values()), {n: ev.reason for n, ev in states.items()}
+
+
+def test_dashboard_why_panel_shows_the_files_numbers_or_why_not(tmp_path: Path, monkeypatch) -> None:
+    from sim.ui.meeting import meeting_story_html
+
+    monkeypatch.setattr(hl, "HEADLINES_FILE", write_fake(tmp_path / "h.yaml", ("two_cobblers",)))
+    html = meeting_story_html("The story.", sim.load_scenario("two_cobblers"))
+    assert "The story." in html and "Across plausible markets, and why" in html
+    assert "relationship wins in 83%" in html and "repeat business +1.61 [+1.51, +1.71]" in html
+    other = meeting_story_html("The story.", sim.load_scenario("two_cobblers", updates={"weeks": 104}))
+    assert "83%" not in other and "not measured for these settings" in other
+    assert "Across plausible" not in meeting_story_html("The story.")

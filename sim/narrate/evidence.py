@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = ["NO_WINNER", "ensemble_sentence", "attribution_sentence", "ensemble_line", "why_line", "evidence_lines",
-           "sales_mix_sentence", "EVIDENCE_STATES", "HEADLINES_COMMAND"]
+           "sales_mix_sentence", "evidence_markdown", "EVIDENCE_STATES", "HEADLINES_COMMAND", "EVIDENCE_HEADING"]
 
 NO_WINNER = "no clear winner"
 """The ensemble headline's key for markets where neither strategy wins clearly."""
@@ -30,6 +30,9 @@ HEADLINES_COMMAND = "make headlines"
 """What regenerates the shipped measurements."""
 EVIDENCE_STATES = ("measured", "changed", "stale", "missing")
 """States of a shipped measurement for a config: measured for it, other settings, stale, not measured."""
+
+EVIDENCE_HEADING = "Across plausible markets, and why"
+"""The heading of the evidence block on the dashboard and in the notebook."""
 
 _LABELS = {"relationship": "relationship selling", "numbers_game": "the numbers game"}
 
@@ -242,3 +245,8 @@ def evidence_lines(scenario: str, state: str, entry: Mapping[str, Any] | None = 
         return [f"Across plausible markets, and why: not measured ({reason or 'no shipped measurement'}); "
                 f"run `{HEADLINES_COMMAND}`, or measure this scenario with {measure}."]
     raise ValueError(f"state = {state!r}: allowed {', '.join(EVIDENCE_STATES)}")
+
+
+def evidence_markdown(lines: Sequence[str]) -> str:
+    """The evidence block as markdown: :data:`EVIDENCE_HEADING` in bold, then each line as a paragraph."""
+    return f"**{EVIDENCE_HEADING}:**\n\n" + "\n\n".join(lines)
