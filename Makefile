@@ -42,6 +42,7 @@ help:
 	@echo "                both listen on 127.0.0.1 only; HOST=... needs ALLOW_REMOTE=1 (anyone reaching it runs code)"
 	@echo "make validate   rerun the validity checks and regenerate docs/VALIDATION.md (~3 min)"
 	@echo "make calibrate  history matching: regenerate the accepted ensemble sim/configs/calibration/ensemble.yaml"
+	@echo "make headlines  measure every shipped scenario on the ensemble (headline + attribution) into headlines.yaml"
 	@echo "make scenarios  list the shipped scenarios"
 	@echo "make environment.yml  regenerate environment.yml from the pins in pyproject.toml"
 	@echo "make clean      remove results/ and caches;  make clean-venv  remove .venv"
@@ -196,3 +197,12 @@ validate: $(STAMP)
 .PHONY: calibrate
 calibrate: $(STAMP)
 	$(VENV_PY) -m sim calibrate --workers $(WORKERS) --out results/calibration --ship --figures docs/figures
+
+# -- shipped measurements --------------------------------------------------------------------------
+# Regenerates sim/configs/calibration/headlines.yaml: every shipped scenario's headline over the accepted
+# ensemble and its mechanism attribution (python -m sim.calibration.headlines), which `sim run`'s summary,
+# the consultant notebook, the dashboard and docs/VALIDATION.md show. Run after `make calibrate` or a model
+# change (surfaces then say "stale: regenerate with make headlines"). Resumable (results/headlines/).
+.PHONY: headlines
+headlines: $(STAMP)
+	$(VENV_PY) -m sim.calibration.headlines --workers $(WORKERS)

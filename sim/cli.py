@@ -96,7 +96,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"error: cannot write results to {out}: {err.strerror or err}", file=sys.stderr)
         return EXIT_FAILURE
     if not args.quiet:
-        print(format_summary(results, out))
+        from .calibration.headlines import evidence_for  # the shipped ensemble headline and its why
+
+        print(format_summary(results, out, evidence_for(cfg).lines()))
     return EXIT_OK
 
 

@@ -24,7 +24,6 @@ from sim.calibration.ensemble import (
     EnsembleFile,
     dump_ensemble,
     ensemble_headline,
-    ensemble_sentence,
     load_ensemble,
     run_ensemble,
 )
@@ -34,6 +33,7 @@ from sim.calibration.priors import load_priors, uncovered_fields
 from sim.calibration.targets import load_targets
 from sim.config import MarketConfig
 from sim.errors import ConfigError
+from sim.narrate.evidence import ensemble_sentence
 
 PAIR = ("numbers_game", "relationship")
 

@@ -15,7 +15,6 @@ import sim
 from sim.calibration.attribution import (
     MECHANISMS,
     Mechanism,
-    attribution_sentence,
     check_mechanisms,
     explain,
     shapley,
@@ -23,6 +22,7 @@ from sim.calibration.attribution import (
 )
 from sim.calibration.markets import headline_task
 from sim.errors import ConfigError
+from sim.narrate.evidence import attribution_sentence
 
 PAIR = ("numbers_game", "relationship")
 

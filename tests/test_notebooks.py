@@ -167,6 +167,10 @@ def test_consultant_demo(tmp_path, monkeypatch):
         for fmt in ("png", "svg"):
             assert (out / f"{base}.{fmt}").stat().st_size > 1000
     assert images(nb) >= 3   # revenue, sources, why: shown inline as figures
+    # across plausible markets, and why: the shipped measurement's lines (or why they are not shown)
+    shown = [o.get("data", {}).get("text/markdown", "") for c in nb.cells if c.cell_type == "code"
+             for o in c.get("outputs", [])]
+    assert any(t.startswith(("Across the", "Across plausible markets")) for t in shown)
 
 
 def test_student_playground(tmp_path, monkeypatch):

@@ -13,8 +13,9 @@ subsets are the mechanisms', not luck's. Shapley values are computed per replica
 (shares add up exactly) with a 95% t-interval over replicates; over an ensemble, per member (each
 with the same seeds), averaged with the members' weights and with the 5-95% range over members.
 
-Owns: :data:`MECHANISMS` (the groups, as data), :func:`shapley`, :func:`explain`,
-:func:`attribution_sentence`. Must not: draw or print.
+Owns: :data:`MECHANISMS` (the groups, as data), :func:`shapley`, :func:`explain` (numbers only:
+``attribution.json``'s ``sentence`` is :func:`sim.narrate.evidence.attribution_sentence`'s). Must not:
+draw, print or word a result.
 """
 
 from __future__ import annotations
@@ -29,13 +30,14 @@ import numpy as np
 
 from ..config import Config, MarketConfig
 from ..errors import ConfigError
+from ..narrate.evidence import attribution_sentence
 from ..strategy import STRATEGY_KNOBS
 from .jobs import JobStore, default_chunk, run_jobs
 from .markets import compared_names, headline_task, own_market_settings, switched_off, with_market
 from .stats import mean_interval, weighted_quantile
 
 __all__ = ["Mechanism", "MECHANISMS", "MAX_GROUPS", "check_mechanisms", "subset_config", "shapley", "explain",
-           "attribution_sentence", "mechanism_names"]
+           "mechanism_names"]
 
 MAX_GROUPS = 10
 """Most groups attributed at once (exact Shapley needs 2^k runs per replicate: 1,024 at k = 10)."""
@@ -236,40 +238,3 @@ def _summarise(rows: list[dict[str, Any]], mechs: Sequence[Mechanism], over_memb
     return {"total": total["share"], "total_low": total["low"], "total_high": total["high"],
             "interval": "5-95% range over members" if over_members else "95% t-interval over replicates",
             "groups": groups}
-
-
-def _name(n: str) -> str:
-    return {"relationship": "relationship selling", "numbers_game": "the numbers game"}.get(n, n.replace("_", " "))
-
-
-def attribution_sentence(attr: Mapping[str, Any]) -> str:
-    """The "why" in one sentence, from the measured shares (largest first).
-
-    E.g. "Why relationship selling leads in baseline (log revenue advantage +1.95, ratio 7.02): repeat
-    business +1.20, pitch fatigue +0.40 and reviews +0.15 carry most of it; pressure effects -0.10 work
-    against it; +0.05 remains with every group switched off."
-    """
-    inc, cha = attr["pair"]["incumbent"], attr["pair"]["challenger"]
-    total, low, high = attr["total"], attr.get("total_low"), attr.get("total_high")
-    clear = low is not None and high is not None and (low > 0 or high < 0)
-    groups = {k: v for k, v in attr["groups"].items() if k != "remainder"}
-    sign = 1.0 if total >= 0 else -1.0
-    small = 0.02 * max(abs(total), 1e-9)
-    ranked = sorted(groups.values(), key=lambda v: -sign * v["share"])
-    pro = [v for v in ranked if sign * v["share"] > small][:3]
-    con = [v for v in ranked[::-1] if sign * v["share"] < -small][:2]
-
-    def listing(items: list[Any]) -> str:
-        parts = [f"{v['label']} {v['share']:+.2f}" for v in items]
-        return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-
-    numbers = f"log revenue advantage of {cha.replace('_', ' ')} {total:+.2f}, ratio {math.exp(total):.2f}"
-    if clear:
-        text = f"Why {_name(cha if total > 0 else inc)} leads in {attr['scenario']} ({numbers}): "
-    else:
-        text = f"No clear winner in {attr['scenario']} ({numbers}, interval {low:+.2f} to {high:+.2f}): "
-    text += f"{listing(pro)} {'carry' if len(pro) > 1 else 'carries'} most of it" if pro else "no group carries much"
-    if con:
-        text += f"; {listing(con)} {'work' if len(con) > 1 else 'works'} against it"
-    rem = attr["groups"]["remainder"]["share"]
-    return text + f"; {rem:+.2f} remains with every group switched off."

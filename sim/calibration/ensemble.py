@@ -15,7 +15,8 @@ computed as ``exp`` of the mean log revenue advantage over replicates
 its interval are never negative.
 
 Owns: the ensemble file's schema, :func:`load_ensemble`, :func:`dump_ensemble`, :func:`run_ensemble`,
-:func:`ensemble_headline` and :func:`ensemble_sentence`. Must not: draw, or decide what a member is.
+:func:`ensemble_headline` (numbers only: the summary's ``sentence`` is
+:func:`sim.narrate.evidence.ensemble_sentence`'s). Must not: draw, word a result, or decide what a member is.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from ..config import Config, MarketConfig, format_validation_error
 from ..errors import ConfigError
+from ..narrate.evidence import NO_WINNER, ensemble_sentence
 from ..safeyaml import read_yaml
 from ..schema import Settings
 from .jobs import JobStore, default_chunk, run_jobs
@@ -37,11 +39,10 @@ from .stats import mean_interval, spread
 from .targets import CALIBRATION_DIR
 
 __all__ = ["Member", "EnsembleFile", "ENSEMBLE_FILE", "load_ensemble", "dump_ensemble", "run_ensemble",
-           "ensemble_headline", "ensemble_sentence", "drivers", "NO_WINNER"]
+           "ensemble_headline", "drivers", "NO_WINNER"]
 
 ENSEMBLE_FILE = CALIBRATION_DIR / "ensemble.yaml"
 """The shipped accepted ensemble."""
-NO_WINNER = "no clear winner"
 
 
 class Member(Settings):
@@ -258,39 +259,3 @@ def ensemble_headline(single: Sequence[Mapping[str, Any]], runs: Mapping[int, Se
         "single_market": _market(single, pair),
         "per_member": [{"id": i, "weight": weights[i], **per[i]} for i in ids],
     }
-
-
-LABELS = {"relationship": "relationship selling", "numbers_game": "the numbers game"}
-
-
-def _label(name: str) -> str:
-    return LABELS.get(name, name.replace("_", " "))
-
-
-def _r(x: float | None) -> str:
-    if x is None or not math.isfinite(x):
-        return "n/a"
-    return f"{x:.1f}" if x >= 10 else f"{x:.2g}" if x < 1 else f"{x:.2f}".rstrip("0").rstrip(".")
-
-
-def ensemble_sentence(summary: Mapping[str, Any]) -> str:
-    """One sentence: who wins in how many plausible markets, the ratio's median and 90% range, the single market.
-
-    E.g. "Relationship selling wins in 83% of 120 markets consistent with the evidence, the numbers game
-    in 5% (no clear winner in 12%); revenue ratio relationship / numbers game 1.7, 90% range 0.9-3.4
-    (single market with the shipped constants: 7.1)."
-    """
-    inc, cha = summary["pair"]["incumbent"], summary["pair"]["challenger"]
-    wins, ratio, single = summary["wins"], summary["ratio"], summary["single_market"]
-    cross = summary["crossover_week"]
-    text = (f"{_label(cha)[:1].upper()}{_label(cha)[1:]} wins in {wins[cha]:.0%} of {summary['members']} markets "
-            f"consistent with the evidence, {_label(inc)} in {wins[inc]:.0%} "
-            f"(no clear winner in {wins[NO_WINNER]:.0%}); "
-            f"revenue ratio {cha.replace('_', ' ')} / {inc.replace('_', ' ')} {_r(ratio['median'])}, "
-            f"90% range {_r(ratio['low'])}-{_r(ratio['high'])}")
-    if cross["never_share"] < 1 and cross["median"] is not None:
-        text += (f"; where it overtakes, {_label(cha)} does so in week {cross['median']:.0f} (median; 90% range "
-                 f"{cross['low']:.0f}-{cross['high']:.0f}), and never in {cross['never_share']:.0%} of markets")
-    else:
-        text += f"; {_label(cha)} never overtakes"
-    return text + f" (single market with the shipped constants: {_r(single['ratio'])})."

@@ -1,7 +1,7 @@
 """Narration: the one place where results become numbers and words, for every surface.
 
 The command line, the notebooks, the dashboard and the report all call this package; nothing else
-words a result. Five modules, one job each, each importing only those above it:
+words a result. Six modules, one job each, each importing only those above it:
 
 * :mod:`~sim.narrate.formats`: number formats (``money``, ``times``, ...), display names, :class:`Card`;
 * :mod:`~sim.narrate.comparison`: two strategies compared over runs (:func:`compare`): the pair by
@@ -12,7 +12,9 @@ words a result. Five modules, one job each, each importing only those above it:
 * :mod:`~sim.narrate.summary`: the headline numbers, the crossover caption and the command line's
   summary (:func:`format_summary`);
 * :mod:`~sim.narrate.client`: a client market's calibration table and its current-versus-proposed
-  comparison.
+  comparison;
+* :mod:`~sim.narrate.evidence`: the headline over the calibrated ensemble and the "why" from the
+  mechanism attribution (the numbers :mod:`sim.calibration` measures), or why they are not shown.
 
 Must not: draw, build HTML, import matplotlib or ipywidgets, or run the model.
 """

@@ -15,7 +15,7 @@ the model, compute an interval or change a summary. It reads plain summary dicts
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -255,12 +255,14 @@ def funnel_lines(runs: list[dict[str, Any]], names: list[str], weeks: int) -> li
     return lines
 
 
-def format_summary(results: Any, out_dir: str | Path | None = None) -> str:
+def format_summary(results: Any, out_dir: str | Path | None = None, evidence: Sequence[str] = ()) -> str:
     """The plain-language summary printed by ``python -m sim run``.
 
     Works for one run (who is ahead "in this one run", never a verdict) and for replicates (every
     headline number is ``mean [95% interval]`` and who is ahead is the verdict), and for any strategy
-    names: the pair compared is :func:`~sim.narrate.comparison.compared_pair`'s.
+    names: the pair compared is :func:`~sim.narrate.comparison.compared_pair`'s. ``evidence``: the
+    lines about the shipped measurements (:func:`sim.narrate.evidence.evidence_lines`), shown before
+    where the results were written.
     """
     cfg = results.config
     summary = results.summary
@@ -284,6 +286,7 @@ def format_summary(results: Any, out_dir: str | Path | None = None) -> str:
         lines.extend(referral_lines(summary, runs, names))
     lines.extend(why_lines(runs, names))
     lines.extend(funnel_lines(runs, names, weeks))
+    lines.extend(evidence)
     if out_dir is not None:
         shown = str(out_dir)
         lines.append(f"Results written to {shown if shown.endswith('/') else shown + '/'}")

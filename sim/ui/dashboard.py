@@ -254,7 +254,7 @@ class ConsultantDashboard(ChangeRunner):
             self._set_title(res.config, res.summary)
             self.headline.value = verdict_cards_html(meeting_cards(res.summary, runs, res.config),
                                                      list(res.summary.get("strategies", {})))
-            self.story.value = meeting_story_html(meeting_story(res.summary, runs, res.config))
+            self.story.value = meeting_story_html(meeting_story(res.summary, runs, res.config), res.config)
             revenue, sources, why = self.figures.render(res)
             self.revenue_image.value, self.sources_image.value, self.why_image.value = revenue, sources, why
 

@@ -22,7 +22,8 @@ from ..plots.style import strategy_colors
 from ..report.html import markdown_html
 from .render import CSS
 
-__all__ = ["MEETING_CSS", "title_html", "verdict_cards_html", "meeting_story_html", "results_cards_html"]
+__all__ = ["MEETING_CSS", "title_html", "verdict_cards_html", "meeting_story_html", "results_cards_html",
+           "evidence_markdown"]
 
 MEETING_CSS = CSS + """
 <style>
@@ -63,9 +64,22 @@ def verdict_cards_html(cards: Sequence[Card], strategies: Iterable[str]) -> str:
     return MEETING_CSS + "<div class='sim-meeting'><div class='sim-cards'>" + "".join(out) + "</div></div>"
 
 
-def meeting_story_html(markdown: str) -> str:
-    """The story of :func:`sim.narrate.verdict.meeting_story` as HTML."""
-    return f"<div class='sim-story'>{markdown_html(markdown)}</div>"
+def meeting_story_html(markdown: str, config: Any = None) -> str:
+    """The story of :func:`sim.narrate.verdict.meeting_story` as HTML.
+
+    With ``config``, followed by the shipped ensemble headline and its measured why (or why they are not
+    shown), in :func:`sim.narrate.evidence.evidence_lines`' words (:func:`evidence_markdown`).
+    """
+    extra = f"\n\n{evidence_markdown(config)}" if config is not None else ""
+    return f"<div class='sim-story'>{markdown_html(markdown + extra)}</div>"
+
+
+def evidence_markdown(config: Any) -> str:
+    """The why panel's evidence block for a config: across plausible markets, and why (from ``make headlines``)."""
+    from ..calibration.headlines import evidence_for
+    from ..narrate.evidence import evidence_markdown as words
+
+    return words(evidence_for(config).lines())
 
 
 def results_cards_html(results: Any) -> str:

@@ -7,7 +7,8 @@ A client of the experiment layer: runs go through :mod:`sim.experiments.executor
 * :mod:`~sim.validation.runs`: validation configs, seeds, :class:`Pool` and the worker tasks;
 * the checks, one module per family: :mod:`~sim.validation.essay`, :mod:`~sim.validation.limits`,
   :mod:`~sim.validation.regimes`, :mod:`~sim.validation.identical`, :mod:`~sim.validation.sobol`,
-  gathered in :data:`CHECKS` by :mod:`~sim.validation.checks`;
+  :mod:`~sim.validation.evidence` (calibration and attribution, read from the shipped files of
+  :mod:`sim.calibration`), gathered in :data:`CHECKS` by :mod:`~sim.validation.checks`;
 * the report: :mod:`~sim.validation.markdown`, :mod:`~sim.validation.sections`,
   :mod:`~sim.validation.sections_drivers` (text), :mod:`~sim.validation.figures` (PNG) and
   :mod:`~sim.validation.report`, which writes ``docs/VALIDATION.md`` and

@@ -10,7 +10,9 @@ defaults and the expensive ones with smaller sizes. One module per family:
 * :mod:`~sim.validation.limits`: closed-form limits (Bass diffusion, lifetime value);
 * :mod:`~sim.validation.regimes`: both regimes (who wins each shipped scenario, and why);
 * :mod:`~sim.validation.identical`: identical sellers earn the same;
-* :mod:`~sim.validation.sobol`: what drives the result (Sobol indices).
+* :mod:`~sim.validation.sobol`: what drives the result (Sobol indices);
+* :mod:`~sim.validation.evidence`: the calibration and each scenario's attribution (read from the
+  shipped files, no runs).
 
 Seeds (:data:`SEEDS`), configs and the worker pool live in :mod:`~sim.validation.runs`; results
 and intervals in :mod:`~sim.validation.results`. This module only gathers them, so
@@ -24,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .essay import FUNNEL_TARGETS, FUNNEL_TOLERANCE, check_essay
+from .evidence import check_attribution, check_calibration
 from .identical import IDENTICAL_MARGIN, check_identical
 from .limits import (
     BASS_TOLERANCE,
@@ -45,6 +48,7 @@ from .sobol import SOBOL_FACTORS, Factor, check_sobol
 __all__ = [
     "CHECKS", "CONFIG_DIR", "SEEDS", "CheckResult", "Row", "Stat", "Pool", "load", "interval",
     "check_essay", "check_bass", "check_lifetime_value", "check_regimes", "check_identical", "check_sobol",
+    "check_calibration", "check_attribution",
     "bass_discrete", "bass_continuous", "fit_bass", "expected_lifetime_value", "discounted_lifetime_value",
     "mechanism", "Factor", "SOBOL_FACTORS", "FUNNEL_TARGETS", "FUNNEL_TOLERANCE", "BASS_TOLERANCE",
     "LTV_TOLERANCE", "LTV_REPEATS", "LARGE_SIZES", "IDENTICAL_MARGIN",
@@ -52,6 +56,7 @@ __all__ = [
 
 CHECKS: dict[str, Callable[..., CheckResult]] = {
     "essay": check_essay, "bass": check_bass, "ltv": check_lifetime_value, "regimes": check_regimes,
-    "identical": check_identical, "sobol": check_sobol,
+    "identical": check_identical, "sobol": check_sobol, "calibration": check_calibration,
+    "attribution": check_attribution,
 }
 """Every check by key, in report order."""

@@ -1,7 +1,8 @@
 """Check 4, both regimes: who wins each shipped scenario, and the mechanism that decides it.
 
 Owns :func:`check_regimes` (every shipped scenario, plus ``large_anonymous`` by market size) and
-:func:`mechanism`, the one sentence per scenario naming what decides it from the run's own figures.
+:func:`mechanism`, the sentence per scenario on what decides it: the shipped mechanism attribution
+(``make headlines``; :mod:`sim.validation.evidence`) and the run's own sales mix.
 
 Must not format the report section or draw figures, nor start processes (runs go through a
 :class:`~.runs.Pool`).
@@ -87,8 +88,11 @@ def check_regimes(pool: Pool | None = None, replicates: int = 20, scenarios: Seq
         st.update(name=name, description=cfg.description, weeks=cfg.weeks, customers=cfg.market.customers,
                   winner=_winner(st["ratio"]))
         results[name] = st
+    from .evidence import shipped_evidence
+
+    evidence = shipped_evidence([n for n in results if n in sim.scenario_names()])
     for name, st in results.items():
-        st["mechanism"] = mechanism(name, st, results.get("baseline"))
+        st["mechanism"] = mechanism(name, st, evidence.get(name))
     sizes: list[dict[str, Any]] = []
     if size_replicates and "large_anonymous" in names:
         for n in large_sizes:
@@ -111,65 +115,20 @@ def check_regimes(pool: Pool | None = None, replicates: int = 20, scenarios: Seq
     return CheckResult("regimes", "Both regimes", rows, data)
 
 
-def _signed(x: float) -> str:
-    return f"{100 * x:+.0f}%"
+def mechanism(name: str, st: dict[str, Any], evidence: Any = None) -> str:
+    """One sentence on what decides a scenario: the measured attribution, then the run's own sales mix.
 
-
-def _pct(x: Stat | float) -> str:
-    return f"{100 * (x.mean if isinstance(x, Stat) else x):.0f}%"
-
-
-def mechanism(name: str, st: dict[str, Any], baseline: dict[str, Any] | None = None) -> str:
-    """One sentence naming the mechanism that decides a scenario, with the outputs that show it.
-
-    ``baseline``: the baseline scenario's figures, for scenarios best explained as a change from it.
+    ``evidence``: the shipped measurement of the scenario (:func:`sim.calibration.headlines.evidence_for`);
+    its Shapley shares give the "why" (:func:`sim.narrate.evidence.attribution_sentence`). Without a fresh
+    one the sentence says so and names the command, instead of guessing a mechanism.
     """
+    from sim.narrate.evidence import attribution_sentence, sales_mix_sentence
+
     inc, cha = st["incumbent"], st["challenger"]
-    rep, ref, inb = (st[f"{cha}_{k}"] for k in ("repeat", "referral", "inbound"))
-    ng_new, pitches = st[f"{inc}_new"], st["pitches_per_customer"].mean
-    cross = st["crossover"]
-    when = (f"ahead from about week {cross.mean:.0f}" if st["crossover_never"] == 0 and cross.n else
-            f"ahead at the horizon in {100 * (1 - st['crossover_never']):.0f}% of runs")
-    if st["winner"] == "relationship":
-        if name == "two_cobblers":
-            return (f"A small town the numbers-game cobbler soon exhausts: it pitches each of the "
-                    f"{st['customers']:,} customers about {pitches:.0f} times over the horizon, so most of its calls "
-                    f"reach people it has pitched before (pressure and fatigue cost trust), while {_pct(rep)} of the "
-                    f"relationship cobbler's sales are repeat sales; relationship is {when}.")
-        if name == "dense_referrals" and baseline is not None:
-            rel_change = st["revenue"][cha].mean / baseline["revenue"][cha].mean - 1.0
-            ng_change = st["revenue"][inc].mean / baseline["revenue"][inc].mean - 1.0
-            return (f"Word of mouth travels further: relationship sellers earn {_signed(rel_change)} against "
-                    f"`baseline`, with {_pct(ref)} of their sales from referrals ({_pct(baseline[f'{cha}_referral'])} "
-                    f"in `baseline`), {_pct(inb)} from customers who come by themselves and {_pct(rep)} repeat sales, "
-                    f"while the numbers game earns {_signed(ng_change)}; relationship is {when}.")
-        if name == "scam_wary":
-            return (f"Repeat business once trust is earned: skeptical customers start far below the buying "
-                    f"threshold, so the numbers game's pressure wins the first year (ratio "
-                    f"{st['ratio_year1'].mean:.2f}); then {_pct(rep)} of relationship sales are repeat sales and "
-                    f"relationship is {when}.")
-        if name == "no_social_ties":
-            return (f"Repeat business alone (no network, no reviews): {_pct(rep)} of relationship sales are repeat "
-                    f"sales and its loyalty is {_pct(st['loyalty'][cha])} against {_pct(st['loyalty'][inc])}; "
-                    f"relationship is {when}.")
-        if name == "short_horizon":
-            return (f"A narrow lead after one year: customers who come by themselves ({_pct(inb)} of relationship "
-                    f"sales) and the first repeat sales ({_pct(rep)}) just outweigh the numbers game's cold volume "
-                    f"({_pct(ng_new)} of its sales are cold); relationship is {when}, and the lead grows "
-                    f"with the horizon (see `baseline`).")
-        return (f"Repeat business and trust: {_pct(rep)} of relationship sales are repeat sales, {_pct(ref)} referrals "
-                f"and {_pct(inb)} customers who come by themselves, while {_pct(ng_new)} of numbers-game sales are "
-                f"cold; relationship loyalty is {_pct(st['loyalty'][cha])} against {_pct(st['loyalty'][inc])}; "
-                f"relationship is {when}.")
-    if st["winner"] == "numbers_game":
-        if name == "one_off":
-            return (f"No repeat business to earn ({_pct(rep)} repeat sales): each need is met once, so the "
-                    f"volume of cold contacts ({pitches:.1f} numbers-game pitches per customer) decides.")
-        if name == "large_anonymous":
-            return (f"The market is too large to burn: the numbers game pitches each customer only "
-                    f"{pitches:.1f} times in ten years, so pressure and repeated pitches cost little, and sparse "
-                    f"ties carry little word of mouth ({_pct(ref)} of relationship sales are referrals).")
-        return (f"Volume of contacts: {_pct(ng_new)} of numbers-game sales are cold sales while only {_pct(rep)} of "
-                f"relationship sales are repeat sales.")
-    return (f"Too close to call: the interval of the revenue ratio includes 1 (relationship repeat sales "
-            f"{_pct(rep)}, numbers-game pitches per customer {pitches:.1f}).")
+    mix = {f"{strat}_{source}": st[f"{strat}_{source}"].mean for strat in (inc, cha)
+           for source in ("new", "repeat", "referral", "inbound")}
+    facts = sales_mix_sentence(mix, st["pitches_per_customer"].mean, (inc, cha))
+    if evidence is not None and evidence.state == "measured":
+        return f"{attribution_sentence(evidence.entry['attribution'])} {facts}"
+    why = evidence.lines()[0] if evidence is not None else "Why: no attribution measured."
+    return f"{why} {facts}"

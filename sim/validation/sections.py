@@ -2,9 +2,10 @@
 
 Owns the Markdown text of sections 1 (essay figures), 2 (Bass limit), 3 (lifetime value) and
 5 (identical sellers), :data:`SECTIONS` (every check's renderer, in report order; sections 4 and 6
-come from :mod:`sim.validation.sections_drivers`), :func:`render_section` (one section between its
-``<!-- section: KEY -->`` markers) and :func:`section_text` (find one in a rendered report), so the
-tests can regenerate the cheap sections and compare them with the committed file.
+come from :mod:`sim.validation.sections_drivers`, 7 and 8 from :mod:`sim.validation.evidence`),
+:func:`render_section` (one section between its ``<!-- section: KEY -->`` markers) and
+:func:`section_text` (find one in a rendered report), so the tests can regenerate the cheap sections
+and compare them with the committed file.
 
 Must not run the model or draw figures: it turns a :class:`~sim.validation.results.CheckResult`
 into text, nothing else.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from .evidence import attribution_section, calibration_section
 from .markdown import md_figure, md_table, num, pct, verdict, whole
 from .results import CheckResult
 from .sections_drivers import regimes_section, sobol_section
@@ -242,7 +244,7 @@ def _identical(res: CheckResult) -> str:
 
 SECTIONS: dict[str, Callable[[CheckResult], str]] = {
     "essay": _essay, "bass": _bass, "ltv": _ltv, "regimes": regimes_section, "identical": _identical,
-    "sobol": sobol_section,
+    "sobol": sobol_section, "calibration": calibration_section, "attribution": attribution_section,
 }
 """The renderer of each check's section, by key."""
 
