@@ -155,24 +155,47 @@ def test_every_knob_has_a_cost(knob: str) -> None:
     """
     cost = KNOB_COSTS[knob]
     assert cost.measure is not None, f"{knob}: {cost.cost}"
+    problems = cost_problems(knob, cost.measure, cost.direction)
+    assert not problems, f"{knob} ({cost.cost}): " + "; ".join(problems)
+
+
+SIDE_COSTS: dict[str, str] = {
+    "asks_referrals": "total:asks_disappointed",     # trust: ask_annoyance per buyer below neutral asked
+    "invites_reviews": "total:reviews_negative",     # reputation: invited disappointed buyers post bad reviews
+}
+"""Second costs of a knob besides its :data:`KNOB_COSTS` one (both rise with the knob)."""
+
+
+@pytest.mark.parametrize("knob", list(SIDE_COSTS))
+def test_asking_also_costs_trust_and_reputation(knob: str) -> None:
+    """Asking for referrals annoys disappointed buyers; inviting reviews brings bad reviews too (same rule)."""
+    problems = cost_problems(knob, SIDE_COSTS[knob], "rises")
+    assert not problems, f"{knob} ({SIDE_COSTS[knob]}): " + "; ".join(problems)
+
+
+def cost_problems(knob: str, what: str, direction: str) -> list[str]:
+    """Raising ``knob`` from its minimum to its maximum from each preset: ``what`` must move ``direction``.
+
+    Beyond noise in at least one of :data:`COST_MARKETS` per preset, and never the other way beyond noise.
+    """
     low, high = knob_range(knob)
     high = min(high, 60.0) if knob == "minutes_per_contact" else high   # an hour per contact is range enough
     comparisons = len(COST_MARKETS) * len(POLES)
-    sign = 1.0 if cost.direction == "rises" else -1.0
+    sign = 1.0 if direction == "rises" else -1.0
     problems = []
     for pole in POLES:
         shown = []
         for market in COST_MARKETS:
-            _, at_low = knob_runs(market, COST_WEEKS, pole, with_knob(pole, knob, low), cost.measure)
-            _, at_high = knob_runs(market, COST_WEEKS, pole, with_knob(pole, knob, high), cost.measure)
+            _, at_low = knob_runs(market, COST_WEEKS, pole, with_knob(pole, knob, low), what)
+            _, at_high = knob_runs(market, COST_WEEKS, pole, with_knob(pole, knob, high), what)
             diffs = [sign * (b - a) for a, b in zip(at_low, at_high, strict=True)]
-            seen = f"{market}: {cost.measure} {np.mean(at_low):.4g} at {low:g} -> {np.mean(at_high):.4g} at {high:g}"
+            seen = f"{market}: {what} {np.mean(at_low):.4g} at {low:g} -> {np.mean(at_high):.4g} at {high:g}"
             if np.mean(diffs) < -bound(diffs, comparisons):
-                problems.append(f"{pole} {seen} (expected it to {cost.direction})")
+                problems.append(f"{pole} {seen} (expected it to {direction})")
             shown.append(np.mean(diffs) > bound(diffs, comparisons))
         if not any(shown):
             problems.append(f"{pole}: the cost shows in no market beyond noise")
-    assert not problems, f"{knob} ({cost.cost}): " + "; ".join(problems)
+    return problems
 
 
 # ------------------------------------------------------------------------------- no free maximum

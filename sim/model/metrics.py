@@ -180,6 +180,7 @@ def summarize(df: pd.DataFrame, market_price: float, order: list[str]) -> dict[s
             "service_failures": _per_seller(df, name, "service_failures"),
             "failures_fixed": _per_seller(df, name, "failures_fixed"),
             **{key: _per_seller(df, name, key) for key in ASK_COUNTERS},
+            "cold_calls": _per_seller(df, name, "cold_calls"),
             "reviews_count": float(sub_last["reviews_count"].mean()),
             "mean_rating": (float((sub_last["mean_rating"] * sub_last["reviews_count"]).sum() / rating_n)
                             if rating_n else None),
