@@ -168,11 +168,11 @@ KNOB_COSTS: dict[str, KnobCost] = {
     "owns_failures": KnobCost(
         "customer time: recovery_minutes per failure owned and fixed", "summary:failures_fixed"),
     "asks_referrals": KnobCost(
-        "market.ask_minutes of customer time per ask, market.ask_annoyance of trust per disappointed buyer "
-        "asked; modelled, but no output counts the asks yet (issue 9)", None),
+        "customer time: market.ask_minutes per ask (referral_asks); trust: market.ask_annoyance per buyer "
+        "below neutral satisfaction asked (asks_disappointed)", "total:referral_asks"),
     "invites_reviews": KnobCost(
-        "market.ask_minutes of customer time per invitation, and bad reviews from invited disappointed "
-        "buyers; modelled, but no output counts the invitations yet (issue 9)", None),
+        "customer time: market.ask_minutes per invitation (review_invitations); invited disappointed buyers "
+        "post bad reviews too (reviews_negative)", "total:review_invitations"),
 }
 """Each knob's cost and where it shows (the fairness tests read this table; docs/ODD.md gives the forms)."""
 

@@ -171,6 +171,9 @@ def test_asking_for_referrals_costs_time_and_annoys_the_dissatisfied() -> None:
                             model.customers.trust.scale)   # a poor fit: (nearly) every buyer below neutral
     assert 1e6 - asked._left_rel[0] == pytest.approx(2000 * asked.market.ask_minutes)
     assert quiet._left_rel[0] == 1e6
+    assert asked.counters["referral_asks"][0] == 2000 and quiet.counters["referral_asks"][0] == 0
+    assert 0.9 * 2000 < asked.counters["asks_disappointed"][0] <= 2000   # a poor fit: nearly all below neutral
+    assert quiet.counters["asks_disappointed"][0] == 0
     gap = quiet.customers.trust.full()[:, 0].mean() - asked.customers.trust.full()[:, 0].mean()
     assert gap == pytest.approx(asked.market.ask_annoyance, rel=0.2)
 
@@ -186,3 +189,25 @@ def test_invited_reviews_come_from_the_dissatisfied_too_and_take_time() -> None:
     assert invited.reviews.count[0] > quiet.reviews.count[0] * 1.2
     assert invited.reviews.mean_rating[0] < 2.0
     assert 1e6 - invited._left_rel[0] == pytest.approx(4000 * invited.market.ask_minutes)
+    assert invited.counters["review_invitations"][0] == 4000 and quiet.counters["review_invitations"][0] == 0
+    assert invited.counters["reviews_negative"][0] > quiet.counters["reviews_negative"][0] * 1.2
+    assert invited.counters["reviews_negative"][0] <= invited.counters["reviews_new"][0]
+
+
+def test_asks_and_invitations_are_counted_within_customer_time() -> None:
+    """Every ask and invitation done is counted, fits the customer share, and counts at most once per buyer."""
+    model = market()
+    st = model._state
+    st.sellers.knobs["asks_referrals"][:] = 1.0   # everyone asks and invites: counted only when time is left
+    st.sellers.knobs["invites_reviews"][:] = 1.0
+    rel = model._left_rel.copy()
+    _, s, _, _ = after(model, 200)
+    cnt = model.counters
+    sold = np.bincount(s, minlength=model.n_sellers)
+    assert np.all(cnt["referral_asks"] <= sold) and np.all(cnt["review_invitations"] <= sold)
+    assert np.all(cnt["asks_disappointed"] <= cnt["referral_asks"])
+    assert np.all(cnt["reviews_negative"] <= cnt["reviews_new"])
+    contact = np.array([kernels.trust.contact_cost(st.params[0], st.sellers.knobs[j]) for j in range(model.n_sellers)])
+    care = (cnt["follow_ups"] * contact + cnt["failures_fixed"] * model.market.recovery_minutes
+            + (cnt["referral_asks"] + cnt["review_invitations"]) * model.market.ask_minutes)
+    np.testing.assert_allclose(rel - model._left_rel, care)

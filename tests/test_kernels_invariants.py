@@ -4,7 +4,8 @@ Every week, for every seller: sales split exactly into their sources; the funnel
 prospects >= presentations >= sales, except the loyal direct sales of the lifetime-value limit);
 last week's sales are this week's experiences (Bass diffusion's sales, made before the
 after-sales phase, the same week); hand-offs made equal hand-offs received; returns are
-repeat sales; each customer buys at most once; the books hold exactly the customers who bought
+repeat sales; asks, invitations and cold calls stay within what they count from; each customer buys at
+most once; the books hold exactly the customers who bought
 (leavers leave the books, newcomers arrive with none).
 """
 
@@ -70,6 +71,7 @@ def test_funnel_narrows_every_week(weeks) -> None:
     case, _, ws = weeks
     for w in ws:
         assert np.all(w["leads"] >= w["prospects"]) and np.all(w["prospects"] >= w["presentations"])
+        assert np.all(w["cold_calls"] <= w["leads"])
         if case != "lifetime_value":      # loyal repeat buyers buy without a presentation there
             assert np.all(w["presentations"] >= w["sales"])
 
@@ -81,6 +83,9 @@ def test_last_weeks_sales_are_this_weeks_experiences(weeks) -> None:
             np.testing.assert_array_equal(w["experiences"], prev["sales"])
         assert np.all(w["follow_ups"] <= w["experiences"]) and np.all(w["reviews_new"] <= w["experiences"])
         assert np.all(w["failures_fixed"] <= w["service_failures"])
+        assert np.all(w["referral_asks"] <= w["experiences"]) and np.all(w["review_invitations"] <= w["experiences"])
+        assert np.all(w["asks_disappointed"] <= w["referral_asks"])
+        assert np.all(w["reviews_negative"] <= w["reviews_new"])
         assert np.all(w["service_failures"] <= w["experiences"])
     assert sum(w["experiences"].sum() for w in ws) <= sum(w["sales"].sum() for w in ws)
 

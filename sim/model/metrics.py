@@ -19,7 +19,8 @@ from .funnel import MARKET_COUNTERS, WEEKLY_COUNTERS
 if TYPE_CHECKING:
     from .market import Market
 
-__all__ = ["Recorder", "SERIES", "summarize", "crossover_week", "strategy_curves", "FUNNEL_STAGES", "SALE_SOURCES"]
+__all__ = ["Recorder", "SERIES", "summarize", "crossover_week", "strategy_curves", "FUNNEL_STAGES", "SALE_SOURCES",
+           "ASK_COUNTERS"]
 
 STATE_SERIES: tuple[str, ...] = (
     "revenue", "mean_trust", "reviews_count", "mean_rating", "customers_retained",
@@ -32,6 +33,9 @@ SERIES: tuple[str, ...] = STATE_SERIES + tuple(
 FUNNEL_STAGES: tuple[str, ...] = ("leads", "prospects", "presentations", "sales")
 SALE_SOURCES: tuple[str, ...] = ("new", "repeat", "referral", "inbound", "handoff")
 """Where sales come from (``sales_<source>`` series); they add up to ``sales``."""
+ASK_COUNTERS: tuple[str, ...] = ("referral_asks", "asks_disappointed", "review_invitations", "reviews_negative")
+"""What asking for referrals and inviting reviews cost (time per ask, annoyed buyers, bad reviews): run totals
+per seller in the summary."""
 
 
 class Recorder:
@@ -175,6 +179,8 @@ def summarize(df: pd.DataFrame, market_price: float, order: list[str]) -> dict[s
             "turned_away": _per_seller(df, name, "turned_away"),
             "service_failures": _per_seller(df, name, "service_failures"),
             "failures_fixed": _per_seller(df, name, "failures_fixed"),
+            **{key: _per_seller(df, name, key) for key in ASK_COUNTERS},
+            "cold_calls": _per_seller(df, name, "cold_calls"),
             "reviews_count": float(sub_last["reviews_count"].mean()),
             "mean_rating": (float((sub_last["mean_rating"] * sub_last["reviews_count"]).sum() / rating_n)
                             if rating_n else None),

@@ -135,8 +135,13 @@ def after_sales(c, s, fitv, kstate, rng, week, scale):
             last_contact[ci, si] = week
         if complained[i] and not fixed[i]:
             t = t - p.ignored_cost
-        if asked_referral[i] and v < 0.0:   # asked for a favour after a disappointing purchase
-            t = t - p.ask_annoyance
+        if asked_referral[i]:
+            cnt[si].referral_asks += 1.0
+            if v < 0.0:   # asked for a favour after a disappointing purchase
+                t = t - p.ask_annoyance
+                cnt[si].asks_disappointed += 1.0
+        if invited[i]:
+            cnt[si].review_invitations += 1.0
         set_trust(tr, scale, ns, ci, si, t)
         cnt[si].experiences += 1.0
         cnt[si].satisfaction_sum += x
@@ -152,9 +157,12 @@ def after_sales(c, s, fitv, kstate, rng, week, scale):
             q = p.review_base_rate + p.review_extremity * min(abs(exp_[i]), 1.0) + p.review_ask_lift * invited[i]
             if rng.random() < q:
                 review_count[s[i]] += 1.0
-                review_rating_sum[s[i]] += star_rating(exp_[i])
+                stars = star_rating(exp_[i])
+                review_rating_sum[s[i]] += stars
                 reviews_written[c[i]] += 1
                 cnt[s[i]].reviews_new += 1.0
+                if stars < 3.0:
+                    cnt[s[i]].reviews_negative += 1.0
     return spread_word(c, s, exp_, asked_referral, st, rng, scale)
 
 

@@ -316,6 +316,7 @@ def prospect(kstate, rng, week, scale):
     for i in range(k):
         spent[s[i]] += contact_cost(p, knobs[s[i]])
         cnt[s[i]].leads += 1.0
+        cnt[s[i]].cold_calls += 1.0
     spend(spent, left, st.sellers.left_rel)
     ac = np.empty(k, dtype=np.int64)
     as_ = np.empty(k, dtype=np.int64)
