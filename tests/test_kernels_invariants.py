@@ -111,6 +111,9 @@ def test_one_sale_per_customer_per_week_and_books_balance(weeks) -> None:
     for w in ws:
         assert w["moved"] == w["newcomers"]
         assert w["bought"].max() <= 1
-        assert w["bought"].sum() == w["sales"].sum()
+        if case == "bass":   # diffusion sales come before the turnover: a buyer may leave the same week
+            assert w["bought"].sum() <= w["sales"].sum() <= w["bought"].sum() + w["moved"]
+        else:
+            assert w["bought"].sum() == w["sales"].sum()
         assert w["book"].sum() == w["customers_with_a_seller"]
     assert sum(w["newcomers"] for w in ws) > 0   # the default yearly turnover
