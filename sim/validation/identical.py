@@ -1,7 +1,10 @@
 """Check 5, no hidden thumb on the scale: two sellers with copies of one preset earn the same.
 
 Owns :func:`check_identical` (paired replicates of ``configs/validation/identical_*.yaml``,
-log revenue ratio, equivalence margin :data:`IDENTICAL_MARGIN`).
+log revenue ratio, equivalence margin :data:`IDENTICAL_MARGIN`). The pass rule is equivalence
+(the 95% interval lies within the margin), not "the interval includes 0": an unbiased model's
+interval excludes 0 in one run of the check in twenty by construction, so that rule would fail
+a fair model at random; the paired t-test's p-value is reported beside it.
 
 Must not format report text or draw figures, nor start processes (runs go through a
 :class:`~.runs.Pool`).
@@ -15,13 +18,17 @@ from scipy import stats
 from .results import CheckResult, Row, interval
 from .runs import Pool, ensure_pool, load, replicate_seeds, summary_task
 
-__all__ = ["check_identical", "IDENTICAL_MARGIN"]
+__all__ = ["check_identical", "IDENTICAL_MARGIN", "IDENTICAL_REPLICATES"]
 
 
-IDENTICAL_MARGIN = 0.10
+IDENTICAL_MARGIN = 0.05
+"""Largest position effect the check tolerates: about ±5% of revenue."""
+
+IDENTICAL_REPLICATES = 100
+"""Paired replicates: the interval's half-width is then about 0.01, well inside the margin."""
 
 
-def check_identical(pool: Pool | None = None, replicates: int = 30) -> CheckResult:
+def check_identical(pool: Pool | None = None, replicates: int = IDENTICAL_REPLICATES) -> CheckResult:
     """No hidden thumb on the scale: two sellers with copies of the same preset earn the same."""
     pool = ensure_pool(pool)
     rows, data = [], {"replicates": replicates, "pairs": {}}
@@ -33,9 +40,9 @@ def check_identical(pool: Pool | None = None, replicates: int = 30) -> CheckResu
         d = np.log(b / a)
         st = interval(d)
         p_value = float(stats.ttest_1samp(d, 0.0).pvalue)
-        ok = not st.excludes(0.0) and -IDENTICAL_MARGIN <= st.low and st.high <= IDENTICAL_MARGIN
+        ok = -IDENTICAL_MARGIN <= st.low and st.high <= IDENTICAL_MARGIN
         rows.append(Row(f"Two identical {preset.replace('_', '-')} sellers: log(revenue b / revenue a)",
-                        "interval includes 0, within ± 0.10",
+                        f"interval within ± {IDENTICAL_MARGIN:.2f} (equivalence)",
                         f"{st.fmt(3, signed=True)}, paired t-test p = {p_value:.2f}", ok))
         data["pairs"][preset] = {"a": a, "b": b, "log_ratio": st, "p_value": p_value,
                                  "revenue_a": interval(a), "revenue_b": interval(b)}
