@@ -59,10 +59,14 @@ BEFORE_IDLE_RUNS_PER_MIN = 476.0
 
 
 def _tree() -> Path:
-    """``--tree DIR`` (read before the project is imported): whose ``sim`` to measure."""
+    """``--tree DIR`` (read before the project is imported): whose ``sim`` to measure.
+
+    Kept in the environment, because worker processes import this file again with other arguments
+    (and must import the same ``sim``).
+    """
     if "--tree" in sys.argv:
-        return Path(sys.argv[sys.argv.index("--tree") + 1]).resolve()
-    return ROOT
+        os.environ["SIM_BENCH_TREE"] = str(Path(sys.argv[sys.argv.index("--tree") + 1]).resolve())
+    return Path(os.environ.get("SIM_BENCH_TREE", ROOT))
 
 
 TREE = _tree()
@@ -290,8 +294,10 @@ def main() -> None:
     only = set(args.only or ["throughput", "phases", "dask", "memory"])
     print(f"sim from {Path(sw.__file__).parent.parent}; {os.cpu_count()} cores; load {load()}")
     results: dict[str, dict] = {}
+    home = Path.cwd()
     with tempfile.TemporaryDirectory(prefix="bench_sweep_") as tmp:
         tmpdir = Path(tmp)
+        os.chdir(tmpdir)   # worker processes put the working directory first on their path: keep it neutral
         if "throughput" in only:
             results["baseline"] = throughput(tmpdir, args.runs or (12 if quick else 48), args.workers)
         if "phases" in only:
@@ -300,6 +306,7 @@ def main() -> None:
             results["dask"] = dask_section(tmpdir, quick)
         if "memory" in only:
             results["memory"] = memory_section(tmpdir, quick)
+        os.chdir(home)
     print("\n" + json.dumps(results, indent=1, default=float))
 
 
