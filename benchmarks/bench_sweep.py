@@ -26,15 +26,15 @@ Four measurements:
 4. **Parent memory stays flat**: resident memory of this (the collecting) process after N and after
    4N finished runs, with 2 workers. Results go to disk in batches; nothing grows with the run count.
 
-Before the array-based outcome rows (commit c8f8853, ``--tree`` on that checkout, 48 runs, in the
-same session as the figures after, load average 6.0-6.3 on the 2 cores): 1 worker 113 runs/min,
-265 ms CPU per run; 2 workers 100 runs/min wall (117 steady), 252 ms CPU per run, so about 476
-runs/min on 2 idle cores. After (load 6.2-6.5): 1 worker 137 runs/min, 216 ms; 2 workers 116
-runs/min wall (145 steady), 205 ms, about 584 runs/min on 2 idle cores. Issue 12 started from
-about 515 runs/min (:data:`ISSUE_START_RUNS_PER_MIN`, quiet machine); its target is 2,000
-runs/min on 2 workers, which needs at most 60 ms of CPU per run: the model's 520 weekly steps
-alone take about 150 ms whatever the market's size (section 2), so the target is not reachable
-from the sweep layer.
+Before the array-based outcome rows (commit c8f8853, ``--tree`` on that checkout, 48 runs, two
+runs each alternating with this tree's in the same session, load average 4.2-4.7 on the 2 cores):
+1 worker 253-274 runs/min, 212-229 ms CPU per run; 2 workers 184-193 runs/min wall (221-230
+steady), 254-274 ms CPU per run, so about 455 runs/min on 2 idle cores. After: 1 worker 319-334
+runs/min, 173-182 ms; 2 workers 200-251 runs/min wall (264-340 steady), 174-224 ms, about 610
+runs/min on 2 idle cores. Issue 12 started from about 515 runs/min
+(:data:`ISSUE_START_RUNS_PER_MIN`, quiet machine); its target is 2,000 runs/min on 2 workers, which
+needs at most 60 ms of CPU per run: the model's 520 weekly steps alone take 150-190 ms, about 120-150
+ms of it whatever the market's size (section 2), so the target is not reachable from the sweep layer.
 """
 
 from __future__ import annotations
@@ -52,9 +52,9 @@ TARGET_RUNS_PER_MIN = 2000.0
 """Issue 12: sweep throughput at the baseline size on 2 workers."""
 ISSUE_START_RUNS_PER_MIN = 515.0
 """Issue 12's starting figure: 2 workers, baseline size, steady (pandas table + summary per run)."""
-BEFORE_CPU_MS_PER_RUN = 252.0
+BEFORE_CPU_MS_PER_RUN = 264.0
 """2 workers, baseline size, steady CPU per run over all processes, before the array-based rows."""
-BEFORE_IDLE_RUNS_PER_MIN = 476.0
+BEFORE_IDLE_RUNS_PER_MIN = 455.0
 """The same, as runs per minute on 2 idle cores (2 x 60 s / CPU per run)."""
 
 
