@@ -25,14 +25,19 @@ from typing import Any
 
 import numpy as np
 
+from ..model import metrics
 from ..model.comparison import compared_pair, log_revenue_ratio, one_run_leader
+from ..model.funnel import WEEKLY_COUNTERS
 from ..model.metrics import FUNNEL_STAGES, SALE_SOURCES
 
 __all__ = ["array_summary"]
 
+_COSTS = (*getattr(metrics, "ASK_COUNTERS", ()), *(("cold_calls",) if "cold_calls" in WEEKLY_COUNTERS else ()))
+"""Run totals per seller that ``summarize`` lists after ``failures_fixed`` (the asking costs and
+cold calls, on models that count them)."""
 _TOTALS = ("revenue", "revenue_discounted", "referrals_received", "handoffs_made", "handoffs_received",
            *FUNNEL_STAGES, *(f"sales_{src}" for src in SALE_SOURCES), "declined_poor_fit", "turned_away",
-           "service_failures", "failures_fixed", "hours_used", "returns", "defections")
+           "service_failures", "failures_fixed", *_COSTS, "hours_used", "returns", "defections")
 """Series summed per seller over the horizon (and over year 1)."""
 
 
@@ -181,6 +186,7 @@ def array_summary(model: Any) -> dict[str, Any]:
             "turned_away": per_seller("turned_away"),
             "service_failures": per_seller("service_failures"),
             "failures_fixed": per_seller("failures_fixed"),
+            **{key: per_seller(key) for key in _COSTS},
             "reviews_count": _nanmean(counts),
             "mean_rating": (float(np.where(weighted == weighted, weighted, 0.0).sum() / rating_n)
                             if rating_n else None),
