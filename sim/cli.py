@@ -230,7 +230,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     Args:
         command: give only this command's sub-parser its arguments (the others keep their help
             line), so that parsing ``run ...`` imports nothing of ``sweep``, ``client`` or ``report``.
-            None: every command's arguments (``python -m sim --help``, tests).
+            ``""``: no command's (``python -m sim --help`` lists only the help lines, so it imports
+            no command module). None: every command's arguments (tests).
     """
     parser = ArgumentParser(
         prog="python -m sim",
@@ -252,7 +253,7 @@ def _one_line(message: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m sim``; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    chosen = argv[0] if argv and argv[0] in COMMANDS else None   # anything else: the full parser explains
+    chosen = argv[0] if argv and argv[0] in COMMANDS else ""   # no command (--help, a typo): help lines only
     parser = build_parser(chosen)
     try:
         args = parser.parse_args(argv)

@@ -490,23 +490,23 @@ def test_foreign_folder_and_lock(tmp_path: Path, tiny_reference) -> None:
 
 
 def test_failed_runs_are_reported_and_retried(tmp_path: Path, tiny_reference, monkeypatch) -> None:
-    import sim.model.runner
+    import sim.experiments.batch
 
     plan, reference = tiny_reference
-    real_run = sim.model.runner.run
+    real_summary = sim.experiments.batch.array_summary
     bad_seed = plan.locate(3)[2]
 
-    def flaky(config, seed=None, **kw):
-        if seed == bad_seed:
+    def flaky(model):
+        if model._seed == bad_seed:
             raise RuntimeError("boom")
-        return real_run(config, seed=seed, **kw)
+        return real_summary(model)
 
-    monkeypatch.setattr(sim.model.runner, "run", flaky)
+    monkeypatch.setattr(sim.experiments.batch, "array_summary", flaky)
     out = tmp_path / "out"
     report = sw.run_sweep(plan, out, progress=False)
     assert set(report.failed) == {3} and "RuntimeError: boom" in report.failed[3]
     assert not report.complete and "1 failed" in report.line()
-    monkeypatch.setattr(sim.model.runner, "run", real_run)
+    monkeypatch.setattr(sim.experiments.batch, "array_summary", real_summary)
     report = sw.run_sweep(plan, out, progress=False)
     assert report.completed == 1 and report.complete
     pd.testing.assert_frame_equal(sw.load_runs(out), reference)

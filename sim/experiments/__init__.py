@@ -9,6 +9,7 @@ presentation layer (plots, ui). Modules, in the order a sweep uses them:
 * :mod:`~sim.experiments.design` — design points: grid, Latin hypercube, Sobol;
 * :mod:`~sim.experiments.bounds` — sizes refused before any work: points, runs, memory;
 * :mod:`~sim.experiments.outcomes` — :data:`ADVANTAGE` and the per-run outcome row;
+* :mod:`~sim.experiments.summary` — a finished run's summary from the model's arrays (no pandas);
 * :mod:`~sim.experiments.batch` — what a worker runs; :func:`sweep_function`;
 * :mod:`~sim.experiments.executors` — in process, local processes, Dask;
 * :mod:`~sim.experiments.parts` — part files: atomic writes, checks, quarantine, merging;

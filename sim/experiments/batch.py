@@ -21,6 +21,7 @@ from ..config import Config, ConfigError
 from .outcomes import ADVANTAGE, outcome_row, series_table
 from .plan import SweepPlan, plan_sweep
 from .spec import load_sweep
+from .summary import array_summary
 
 __all__ = ["RunContext", "RunItem", "run_batch", "sweep_function"]
 
@@ -52,23 +53,32 @@ class RunItem:
 def run_batch(ctx: RunContext, items: list[RunItem]) -> list[tuple[int, dict[str, Any] | None, Any, str | None]]:
     """Run a batch of runs (in whatever process); never raises for a failing run.
 
+    Each run is :func:`sim.run`'s (the same model, seeded the same way); its outcomes come from the
+    model's weekly arrays (:func:`~sim.experiments.summary.array_summary`, the same numbers as
+    ``sim.run(...).summary`` without building the weekly table), which is built only for
+    ``keep_series``.
+
     Returns:
         Per run ``(run, row, series, error)``: the results row (indices, seed, parameters,
         outcomes) and, with ``keep_series``, the weekly table; or ``error`` text if the run failed.
     """
-    from ..model.runner import run
+    from ..model.market import Market
 
     out: list[tuple[int, dict[str, Any] | None, Any, str | None]] = []
     for item in items:
         try:
             cfg = ctx.base.with_updates(item.updates) if item.updates else ctx.base
-            res = run(cfg, seed=item.seed)
+            model = Market(cfg, rng=item.seed)
+            model.run()
+            summary = array_summary(model)
+            summary["seed"] = model._seed
             row = {"run": item.run, "point": item.point, "replicate": item.replicate, "seed": item.seed,
                    **item.params,
-                   **outcome_row(res.summary, ctx.outcomes, ctx.aliases, ctx.incumbent, ctx.challenger)}
+                   **outcome_row(summary, ctx.outcomes, ctx.aliases, ctx.incumbent, ctx.challenger)}
             series = None
             if ctx.keep_series:
-                series = series_table(res.timeseries, item.run, item.point, item.replicate, ctx.aliases)
+                series = series_table(model.recorder.frame(model), item.run, item.point, item.replicate,
+                                      ctx.aliases)
             out.append((item.run, row, series, None))
         except Exception as err:  # one failing run must not take the others down; it is retried on resume
             out.append((item.run, None, None, f"{err.__class__.__name__}: {' '.join(str(err).split())}"))
