@@ -58,6 +58,15 @@ def test_why_line_for_the_numbers_game() -> None:
     assert "against it: reviews +0.10" in text
 
 
+def test_why_line_names_what_remains_with_every_group_off() -> None:
+    attr = attribution(-1.2, -1.6, -0.8, {"pressure": (-0.4, -0.5, -0.3)})
+    attr["groups"]["remainder"].update(share=-0.8, low=-1.2, high=-0.4)
+    text = why_line(attr)
+    assert "pressure -0.40 [-0.50, -0.30] (33% of it)" in text
+    assert "the rest, -0.80 [-1.20, -0.40] (67% of it), remains with every group switched off" in text
+    assert "the rest" not in why_line(attribution(2.0, 1.8, 2.2, {"reviews": (2.0, 1.9, 2.1)}))   # nothing left over
+
+
 def test_why_line_without_a_clear_winner_names_no_winner() -> None:
     text = why_line(attribution(0.1, -0.3, 0.5, {"repeat_business": (0.5, -0.2, 1.2), "pressure": (-0.4, -0.6, -0.2)}))
     assert text.startswith("Why no clear winner") and "leads" not in text and "of it)" not in text

@@ -191,6 +191,11 @@ def why_line(attr: Mapping[str, Any], top: int = 3) -> str:
     body = "; ".join(_share_text(v, total) for v in pro[:top]) or "no group carries much"
     if con:
         body += "; against it: " + "; ".join(_share_text(v, None) for v in con[:2])
+    rest = attr["groups"].get("remainder")
+    if rest is not None and abs(rest["share"]) > 0.02 * abs(total):
+        body += (f"; the rest, {_share_text({**rest, 'label': ''}, total).strip()}, remains with "
+                 "every group switched off (the strategies' other differences: time split, contact length, "
+                 "genuine interest, follow-ups)")
     return f"Why {_label(cha if total > 0 else inc)} leads ({numbers}): {body}."
 
 
