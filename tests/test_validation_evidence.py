@@ -26,6 +26,15 @@ def test_both_sections_are_registered_in_report_order() -> None:
     assert list(CHECKS)[-2:] == ["calibration", "attribution"] and {"calibration", "attribution"} <= set(SECTIONS)
 
 
+def test_every_check_has_its_figures_or_none(tmp_path: Path) -> None:
+    """The report draws each check's figures; a check without figures (calibration, attribution) draws none."""
+    from sim.validation.checks import CHECKS
+    from sim.validation.figures import FIGURE_DRAWERS, FIGURE_NAMES, draw_figures
+
+    assert set(FIGURE_DRAWERS) == set(FIGURE_NAMES) <= set(CHECKS)
+    assert draw_figures(check_calibration(), tmp_path) == [] and not list(tmp_path.iterdir())
+
+
 def test_calibration_section_lists_every_target_with_its_fit() -> None:
     from sim.calibration.targets import load_targets
 

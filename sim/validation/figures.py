@@ -284,7 +284,7 @@ FIGURE_DRAWERS: dict[str, tuple[Callable[[CheckResult], Figure], ...]] = {
 
 
 def draw_figures(res: CheckResult, outdir: Path) -> list[Path]:
-    """Write the PNG figures of one check into ``outdir``."""
+    """Write the PNG figures of one check into ``outdir`` (none for a check without figures)."""
     outdir.mkdir(parents=True, exist_ok=True)
     return [_save(draw(res), outdir / name)
-            for draw, name in zip(FIGURE_DRAWERS[res.key], FIGURE_NAMES[res.key], strict=True)]
+            for draw, name in zip(FIGURE_DRAWERS.get(res.key, ()), FIGURE_NAMES.get(res.key, ()), strict=True)]
