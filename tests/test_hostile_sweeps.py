@@ -271,8 +271,10 @@ def test_grid_of_1e11_points_uses_little_memory(tmp_path: Path) -> None:
     path.write_text(BASE + GRID + ELEVEN, encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for extra in ([], ["--allow-large"]):
-        code = ("import resource, sys; from sim.cli import main; rc = main(sys.argv[1:]); "
-                "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(rc)")
+        # peak resident memory of this process's own address space (VmHWM): getrusage's ru_maxrss would also
+        # count the pytest process it was forked from (Linux keeps the high-water mark across exec)
+        code = ("import re, sys; from sim.cli import main; rc = main(sys.argv[1:]); "
+                "print(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)); sys.exit(rc)")
         proc = subprocess.run([sys.executable, "-c", code, "sweep", str(path), "--dry-run", *extra],
                               capture_output=True, text=True, env=env, timeout=120)
         assert proc.returncode == 2, proc.stderr

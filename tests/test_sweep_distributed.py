@@ -142,10 +142,15 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def long_reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
-    """The same sweep with 4 replicates (48 runs): long enough that a scheduler killed early leaves runs to do."""
+    """The same sweep, 4 replicates of ten years at 1,000 customers (48 runs), long enough to kill mid-sweep.
+
+    A scheduler or worker killed after the first runs still leaves runs to do, however fast the runs get.
+    """
     tmp = tmp_path_factory.mktemp("dist_long_ref")
     path = tmp / "dist_long.yaml"
-    path.write_text(SWEEP.replace("replicates: 2", "replicates: 4"), encoding="utf-8")
+    path.write_text(SWEEP.replace("replicates: 2", "replicates: 4").replace("weeks: 30, market.customers: 250",
+                                                                          "weeks: 520, market.customers: 1000"),
+                    encoding="utf-8")
     plan = sw.plan_sweep(*sw.load_sweep(path))
     assert sw.run_sweep(plan, tmp / "ref", workers=1, progress=False).complete
     return path, sw.load_runs(tmp / "ref")
