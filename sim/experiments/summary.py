@@ -26,7 +26,6 @@ from typing import Any
 import numpy as np
 
 from ..model import metrics
-from ..model.comparison import compared_pair, log_revenue_ratio, one_run_leader
 from ..model.funnel import WEEKLY_COUNTERS
 from ..model.metrics import FUNNEL_STAGES, SALE_SOURCES
 
@@ -202,20 +201,8 @@ def array_summary(model: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"weeks": w, "price": price, "strategies": strategies,
                            "needs_outside": outside, "outside_share": outside / resolved if resolved else None,
                            "newcomers": float(rec.market["newcomers"][:w].sum())}
-    pair = compared_pair(order)
-    if pair is not None:
-        cha, inc = pair
-        a, b = strategies[inc], strategies[cha]
-        out["compared"] = [cha, inc]
-        out["incumbent"], out["challenger"] = inc, cha
-        out["crossover_week"] = _crossover_week(data["revenue"], kinds, cha, inc)
-        for key, metric in (("revenue_ratio", "revenue_total"), ("revenue_ratio_year1", "revenue_year1"),
-                            ("referral_ratio", "referrals_total")):
-            out[key] = b[metric] / a[metric] if a[metric] else None
-        out["log_revenue_ratio"] = log_revenue_ratio(b["revenue_total"], a["revenue_total"], price)
-        out["leader_year1"] = one_run_leader(cha, inc, b["revenue_year1"], a["revenue_year1"])
-        out["leader_final"] = one_run_leader(cha, inc, b["revenue_total"], a["revenue_total"])
-        out["leader_basis"] = "one run"
+    out.update(metrics.compared_fields(strategies, order, price,
+                                       lambda cha, inc: _crossover_week(data["revenue"], kinds, cha, inc)))
     return out
 
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .market import Market
 
 __all__ = ["Recorder", "SERIES", "summarize", "crossover_week", "strategy_curves", "FUNNEL_STAGES", "SALE_SOURCES",
-           "ASK_COUNTERS"]
+           "ASK_COUNTERS", "compared_fields"]
 
 STATE_SERIES: tuple[str, ...] = (
     "revenue", "mean_trust", "reviews_count", "mean_rating", "customers_retained",
@@ -197,18 +197,30 @@ def summarize(df: pd.DataFrame, market_price: float, order: list[str]) -> dict[s
                            "needs_outside": outside, "outside_share": outside / resolved if resolved else None,
                            "newcomers": (float(weekly["market_newcomers"].first().sum())
                                          if "market_newcomers" in df else 0.0)}
+    out.update(compared_fields(strategies, order, market_price, lambda cha, inc: crossover_week(df, cha, inc)))
+    return out
+
+
+def compared_fields(strategies: dict[str, dict[str, Any]], order: list[str], price: float,
+                    crossover: Any) -> dict[str, Any]:
+    """The summary's comparison of one run, by name (relationship over numbers_game; {} without that pair).
+
+    ``strategies`` are the per-strategy summaries, ``order`` their names, ``crossover(challenger,
+    incumbent)`` gives the crossover week. Shared by :func:`summarize` and the sweep's array summary
+    (:mod:`sim.experiments.summary`), so both word the comparison the same way.
+    """
     pair = compared_pair(order)
-    if pair is not None:   # every ratio is by name (sim.model.comparison): relationship over numbers_game
-        cha, inc = pair
-        a, b = strategies[inc], strategies[cha]
-        out["compared"] = [cha, inc]
-        out["incumbent"], out["challenger"] = inc, cha
-        out["crossover_week"] = crossover_week(df, cha, inc)
-        for key, metric in (("revenue_ratio", "revenue_total"), ("revenue_ratio_year1", "revenue_year1"),
-                            ("referral_ratio", "referrals_total")):
-            out[key] = b[metric] / a[metric] if a[metric] else None
-        out["log_revenue_ratio"] = log_revenue_ratio(b["revenue_total"], a["revenue_total"], market_price)
-        out["leader_year1"] = one_run_leader(cha, inc, b["revenue_year1"], a["revenue_year1"])
-        out["leader_final"] = one_run_leader(cha, inc, b["revenue_total"], a["revenue_total"])
-        out["leader_basis"] = "one run"
+    if pair is None:
+        return {}
+    cha, inc = pair
+    a, b = strategies[inc], strategies[cha]
+    out: dict[str, Any] = {"compared": [cha, inc], "incumbent": inc, "challenger": cha,
+                           "crossover_week": crossover(cha, inc)}
+    for key, metric in (("revenue_ratio", "revenue_total"), ("revenue_ratio_year1", "revenue_year1"),
+                        ("referral_ratio", "referrals_total")):
+        out[key] = b[metric] / a[metric] if a[metric] else None
+    out["log_revenue_ratio"] = log_revenue_ratio(b["revenue_total"], a["revenue_total"], price)
+    out["leader_year1"] = one_run_leader(cha, inc, b["revenue_year1"], a["revenue_year1"])
+    out["leader_final"] = one_run_leader(cha, inc, b["revenue_total"], a["revenue_total"])
+    out["leader_basis"] = "one run"
     return out
