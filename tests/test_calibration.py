@@ -22,7 +22,7 @@ FUNNEL = ("leads", "prospects", "presentations", "sales")
 def first_year_funnels() -> list[dict[str, float]]:
     """Numbers-game funnel (summed over its sellers), weeks 1..52, default baseline, one per seed."""
     cfg = sim.load_scenario("baseline")
-    assert cfg.market.customers == 2000   # the default market the target refers to
+    assert cfg.market.customers == 10_000   # the default market the target refers to
     out = []
     for seed in SEEDS:
         model = sim.Market(cfg, rng=seed)

@@ -323,7 +323,7 @@ def test_scenarios_lists_every_shipped_scenario(capsys: pytest.CaptureFixture[st
     lines = out.strip().splitlines()
     assert [line.split()[0] for line in lines] == sim.scenario_names()
     baseline = next(line for line in lines if line.startswith("baseline "))
-    assert "2,000 customers" in baseline
+    assert "10,000 customers" in baseline
     assert all(len(line) <= 140 for line in lines)
 
 

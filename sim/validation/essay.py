@@ -108,4 +108,5 @@ def check_essay(pool: Pool | None = None, replicates: int = 20, funnel_replicate
     rows.append(Row("Reviews on vs off, relationship seller: loyalty rate returns / (returns + defections)",
                     "(essay: +18%)", loyal.fmt(1, pct=True, signed=True), None))
     data["replicates"], data["funnel_replicates"] = replicates, funnel_replicates
+    data["customers"] = base.market.customers
     return CheckResult("essay", "Essay figures", rows, data)

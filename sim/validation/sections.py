@@ -54,7 +54,8 @@ def _essay(res: CheckResult) -> str:
         "",
         "### 1a. The numbers-game funnel in year one [003]",
         "",
-        f"Numbers-game sellers in the baseline market (2,000 customers, two sellers of each kind), weeks 1–52, "
+        f"Numbers-game sellers in the baseline market ({whole(d['customers'])} customers, two sellers of each kind), "
+        "weeks 1–52, "
         f"{d['funnel_replicates']} seeds; counts per seller. Target: 100 leads → 20 prospects → 3 presentations → "
         "1 sale, each ratio within ±25%. The same measurement runs on five seeds in `tests/test_calibration.py`; "
         "it is repeated here only to report the figures with intervals.",
@@ -66,7 +67,7 @@ def _essay(res: CheckResult) -> str:
         "### 1b. Customers who read reviews [002]",
         "",
         "`market.review_readers = 0.76` is an input: each customer reads reviews with that probability "
-        f"(`reads_reviews`). Realised share in {readers.n} baseline populations of 2,000 customers: "
+        f"(`reads_reviews`). Realised share in {readers.n} baseline populations of {whole(d['customers'])} customers: "
         f"**{readers.fmt(1, pct=True)}** (target 76% ± 1 point: {verdict(res.rows[3].passed)}). The calibration "
         "tests check the same on 20,000 customers and that the share follows the setting.",
         "",

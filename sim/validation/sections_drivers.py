@@ -20,6 +20,8 @@ __all__ = ["regimes_section", "sobol_section", "MECHANISMS"]
 
 
 _WINNER = {"relationship": "relationship", "numbers_game": "**numbers game**", "tie": "tie"}
+_OUTCOME = {"relationship": "relationship selling wins", "numbers_game": "the numbers game wins",
+            "tie": "there is no clear winner"}
 
 
 def regimes_section(res: CheckResult) -> str:
@@ -59,17 +61,21 @@ def regimes_section(res: CheckResult) -> str:
     if d["sizes"]:
         size_rows = [[whole(s["customers"]), num(s["pitches"].mean, 1), s["ratio"].fmt(2), _WINNER[s["winner"]],
                       str(s["replicates"])] for s in d["sizes"]]
-        flip = [s["customers"] for s in d["sizes"] if s["winner"] == "numbers_game"]
+        flip = [s for s in d["sizes"] if s["winner"] == "numbers_game"]
+        first = min(flip, key=lambda s: s["customers"]) if flip else None
+        below = [s for s in d["sizes"] if first is not None and s["customers"] < first["customers"]]
+        last = max(below, key=lambda s: s["customers"]) if below else None
         text += [
             "**How large must the anonymous market be?** `large_anonymous` at smaller sizes (everything else equal):",
             "",
             md_table(["customers", "numbers-game pitches per customer", "revenue ratio [95% CI]", "winner",
                       "replicates"], size_rows),
             "",
-            ("The numbers game wins only once the market is so large that its sellers pitch a customer less than "
-             f"once over the horizon (from {whole(min(flip))} customers in this sweep, "
-             f"{num(min(s['pitches'].mean for s in d['sizes'] if s['winner'] == 'numbers_game'), 1)} pitches per "
-             "customer); in the smaller markets relationship selling wins. This table shows where the regime "
+            (f"In this sweep the numbers game wins from {whole(first['customers'])} customers, where its sellers "
+             f"pitch a customer {num(first['pitches'].mean, 1)} times over the horizon"
+             + (f"; at {whole(last['customers'])} customers ({num(last['pitches'].mean, 1)} pitches per customer) "
+                f"{_OUTCOME[last['winner']]}" if last else "")
+             + ". This table shows where the regime "
              "changes, not why: the measured attribution of the full-size market is in section 8, and the "
              "sales-by-source shares above show what its sales are made of. This is why the test suite cannot use "
              "a reduced "
