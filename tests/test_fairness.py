@@ -19,8 +19,8 @@ comparisons the test makes, excludes zero (family-wise error 2.5% per test). No 
 Knobs whose cost no output shows yet (``measure`` ``None`` in :data:`KNOB_COSTS`; none now) are
 ``xfail(strict=True)`` in the cost test: the mark comes from that table, so it goes when an output
 shows the cost and the table names it. Findings of the current model are strict expected failures
-listed below with their reasons (:data:`HOURS_XFAIL`, :data:`MAXIMUM_FINDINGS`); strictness makes a
-fix show up.
+listed below with their reasons (:data:`HOURS_XFAIL`, :data:`MAXIMUM_FINDINGS`, :data:`SIDE_FINDINGS`);
+strictness makes a fix show up.
 """
 
 from __future__ import annotations
@@ -54,13 +54,32 @@ MAXIMUM_REPLICATES = 12   # the knob-at-maximum search compares many (market, pr
 HOURS_XFAIL: set[tuple[str, str]] = set()
 # knobs whose maximum is never significantly worse anywhere (a finding, reported to the lead; issue 9)
 MAXIMUM_FINDINGS: dict[str, str] = {
-    "asks_referrals": "a real finding, measured 2026-12-01 (12 replicates): at 1 relationship selling earns less than "
-                      "at its preset's 0.5 in 5 of 6 markets (baseline 244,608 vs 249,900, paired -5,292, noise bound "
-                      "8,995; no_social_ties 166,083 vs 170,288, -4,204, bound 10,982), never beyond the bound. In "
-                      "no_social_ties asking buys nothing (0 referrals either way) and costs 1,657 asks x ask_minutes "
-                      "(about 55 of 10,323 hours) and 529 disappointed buyers x ask_annoyance: a cost, too small to "
-                      "show in ten years' revenue at this power (issue 9)",
+    "owns_failures": "a real defect of the cost, measured 2026-12-01 in the 10,000-household baseline (12 replicates): "
+                     "fixing every failure earns more for every seller in every shipped market, never significantly "
+                     "less (baseline: relationship 366,642 at 1 vs 277,179 at 0, numbers game 190,125 at 1 vs 178,504 "
+                     "at its preset's 0.22; also in the first year, short_horizon: 19,454 vs 15,992 and 21,662 vs "
+                     "20,875). Its only cost is recovery_minutes (60) of customer time, which a retained customer "
+                     "repays within the year. A fix's money cost (refund or redo) is missing; issue 9",
+    "invites_reviews": "a real finding, measured 2026-12-01 (12 replicates): at 1 a seller never earns "
+                       "significantly less than at its preset (baseline: relationship 360,933 vs 366,642 at 0.5, "
+                       "numbers game 185,508 vs 178,504 at 0.18; scam_wary relationship 57,554 vs 58,250). Its costs "
+                       "are ask_minutes per invitation and bad reviews from invited dissatisfied buyers: the "
+                       "relationship seller has almost none of those (SIDE_FINDINGS), and the numbers game's bad "
+                       "reviews double (36 -> 77 per seller in three years, baseline) without a revenue loss beyond "
+                       "noise; issue 9",
 }
+"""Knobs whose maximum is never significantly worse anywhere (findings of the current model, issue 9).
+
+``asks_referrals`` was one in the town of 2,000 households; in the 10,000-household baseline asking every
+buyer costs beyond noise, so it left this table (its strict mark would fail otherwise)."""
+SIDE_FINDINGS: dict[tuple[str, str], str] = {
+    ("invites_reviews", "relationship"):
+        "a real finding, measured 2026-12-01 (156 weeks, 24 replicates): the relationship seller's invited "
+        "buyers post almost no bad reviews at any setting (baseline 0.0 -> 0.1 per seller from 0 to 1, "
+        "two_cobblers 0.0 -> 0.0): it declines poor fits and fixes its failures, so hardly any buyer is "
+        "dissatisfied. The cost exists (numbers game: 36 -> 77 in baseline) but needs dissatisfied buyers",
+}
+"""(knob, preset) pairs whose second cost does not show beyond noise (strict expected failures)."""
 
 
 def seeds(n: int = REPLICATES) -> list[int]:
@@ -172,24 +191,27 @@ SIDE_COSTS: dict[str, str] = {
 """Second costs of a knob besides its :data:`KNOB_COSTS` one (both rise with the knob)."""
 
 
-@pytest.mark.parametrize("knob", list(SIDE_COSTS))
-def test_asking_also_costs_trust_and_reputation(knob: str) -> None:
+@pytest.mark.parametrize("knob,pole", [
+    pytest.param(k, p, marks=[pytest.mark.xfail(strict=True, reason=SIDE_FINDINGS[k, p])] if (k, p) in SIDE_FINDINGS
+                 else []) for k in SIDE_COSTS for p in POLES])
+def test_asking_also_costs_trust_and_reputation(knob: str, pole: str) -> None:
     """Asking for referrals annoys disappointed buyers; inviting reviews brings bad reviews too (same rule)."""
-    problems = cost_problems(knob, SIDE_COSTS[knob], "rises")
+    problems = cost_problems(knob, SIDE_COSTS[knob], "rises", poles=(pole,))
     assert not problems, f"{knob} ({SIDE_COSTS[knob]}): " + "; ".join(problems)
 
 
-def cost_problems(knob: str, what: str, direction: str) -> list[str]:
+def cost_problems(knob: str, what: str, direction: str, poles: tuple[str, ...] = POLES) -> list[str]:
     """Raising ``knob`` from its minimum to its maximum from each preset: ``what`` must move ``direction``.
 
     Beyond noise in at least one of :data:`COST_MARKETS` per preset, and never the other way beyond noise.
+    The noise bound counts every (market, preset) comparison of both presets, whichever ``poles`` are judged.
     """
     low, high = knob_range(knob)
     high = min(high, 60.0) if knob == "minutes_per_contact" else high   # an hour per contact is range enough
     comparisons = len(COST_MARKETS) * len(POLES)
     sign = 1.0 if direction == "rises" else -1.0
     problems = []
-    for pole in POLES:
+    for pole in poles:
         shown = []
         for market in COST_MARKETS:
             _, at_low = knob_runs(market, COST_WEEKS, pole, with_knob(pole, knob, low), what)

@@ -144,7 +144,7 @@ def test_hooks_render_only_when_given(small_config, tmp_path):
 def test_settings_that_differ_from_the_baseline():
     assert settings_changes(sim.load_scenario("baseline")) == []
     rows = settings_changes(sim.load_scenario("two_cobblers"))
-    assert ("market.customers", "2000", "400") in rows
+    assert ("market.customers", "10000", "400") in rows
     assert ("sellers", "2 numbers_game + 2 relationship", "1 numbers_game + 1 relationship") in rows
     assert settings_changes(sim.load_scenario("short_horizon")) == [("weeks", "520", "52")]
     tuned = sim.load_scenario("baseline").with_updates({
