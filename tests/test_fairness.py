@@ -54,31 +54,21 @@ MAXIMUM_REPLICATES = 12   # the knob-at-maximum search compares many (market, pr
 HOURS_XFAIL: set[tuple[str, str]] = set()
 # knobs whose maximum is never significantly worse anywhere (a finding, reported to the lead; issue 9)
 MAXIMUM_FINDINGS: dict[str, str] = {
-    "asks_referrals": "a real finding, measured 2026-12-01 (12 replicates), borderline: at 1 the numbers game earns "
-                      "less than at its preset's 0.02 in 4 of 6 markets (baseline 179,417 vs 183,848; no_social_ties "
-                      "203,479 vs 207,733; large_anonymous 239,769 vs 243,862) and the relationship seller less "
-                      "than at 0 in three (large_anonymous 146,358 vs 149,752), never beyond the noise bound. With "
-                      "the presets before the fix's refund it was beyond the bound in some market; the searched "
-                      "relationship preset now asks every buyer (1.0, its box's top); issue 9",
     "invites_reviews": "a real finding, measured 2026-12-01 (12 replicates): at 1 a seller never earns "
-                       "significantly less than at its preset (baseline: relationship 345,400 vs 352,900 at 0.5, "
-                       "paired -7,500, noise bound 14,604; numbers game 186,862 vs 183,848 at 0.2; scam_wary "
-                       "relationship 52,235 vs 54,475). Its costs are ask_minutes per invitation and bad reviews "
-                       "from invited dissatisfied buyers: the relationship seller has almost none of those "
-                       "(SIDE_FINDINGS), and the numbers game's bad reviews rise (test_asking_also_costs_trust_"
-                       "and_reputation) without a revenue loss beyond noise; issue 9",
+                       "significantly less than at its preset (baseline: relationship 360,933 vs 366,642 at 0.5, "
+                       "numbers game 185,508 vs 178,504 at 0.18; scam_wary relationship 57,554 vs 58,250). Its costs "
+                       "are ask_minutes per invitation and bad reviews from invited dissatisfied buyers: the "
+                       "relationship seller has almost none of those (SIDE_FINDINGS), and the numbers game's bad "
+                       "reviews double (36 -> 77 per seller in three years, baseline) without a revenue loss beyond "
+                       "noise; issue 9",
 }
 """Knobs whose maximum is never significantly worse anywhere (findings of the current model, issue 9).
 
-``asks_referrals`` is borderline: a finding in the town of 2,000 households, not one in the 10,000-household
-baseline with the presets searched before a fix cost money, one again with the presets searched after.
-``owns_failures`` was one until a fix cost money
-(``market.recovery_refund``): fixing every failure then costs both presets beyond noise in ``large_anonymous``,
-where a fixed customer rarely comes back."""
+``asks_referrals`` was one in the town of 2,000 households; in the 10,000-household baseline asking every
+buyer costs beyond noise, so it left this table (its strict mark would fail otherwise)."""
 SIDE_FINDINGS: dict[tuple[str, str], str] = {
     ("invites_reviews", "relationship"):
-        "a real finding, measured 2026-12-01 (156 weeks, 24 replicates, presets before the fix's refund): "
-        "the relationship seller's invited "
+        "a real finding, measured 2026-12-01 (156 weeks, 24 replicates): the relationship seller's invited "
         "buyers post almost no bad reviews at any setting (baseline 0.0 -> 0.1 per seller from 0 to 1, "
         "two_cobblers 0.0 -> 0.0): it declines poor fits and fixes its failures, so hardly any buyer is "
         "dissatisfied. The cost exists (numbers game: 36 -> 77 in baseline) but needs dissatisfied buyers",
