@@ -52,7 +52,6 @@ MAXIMUM_REPLICATES = 12   # the knob-at-maximum search compares many (market, pr
 # the numbers game re-pitched people inside their attention window and failed in baseline,
 # dense_referrals, no_social_ties and two_cobblers (more hours burned more of the town); none now.
 HOURS_XFAIL: set[tuple[str, str]] = set()
-# knobs whose maximum is never significantly worse anywhere (a finding, reported to the lead; issue 9)
 MAXIMUM_FINDINGS: dict[str, str] = {
     "owns_failures": "a real defect of the cost, measured 2026-12-01 in the 10,000-household baseline (12 replicates): "
                      "fixing every failure earns more for every seller in every shipped market, never significantly "
