@@ -44,6 +44,7 @@ class MarketConfig(Settings):
     fit_concentration: float = Field(6.0, ge=0.5, le=200.0, description="Beta concentration of fit draws; higher = fits closer to the mean. [0.5..200]")
     presentation_minutes: float = Field(30.0, ge=1.0, le=240.0, description="Minutes one presentation takes, for every seller. [minutes, 1..240]")
     recovery_minutes: float = Field(60.0, ge=0.0, le=480.0, description="Minutes needed to own and fix one service failure. [minutes, 0..480]")
+    recovery_refund: float = Field(0.5, ge=0.0, le=1.0, description="Money one fixed failure costs the seller (a redo at cost or a refund), as a share of the price; it is subtracted from the week's revenue. [share of price, 0..1]")
     baseline_trust: float = Field(0.45, ge=0.0, le=1.0, description="Market-wide starting trust before skepticism. [0..1]")
     skepticism_mean: float = Field(0.3, ge=0.0, le=0.95, description="Mean customer skepticism; starting trust = baseline_trust x (1 - skepticism). [0..0.95]")
     skepticism_concentration: float = Field(8.0, ge=0.5, le=200.0, description="Beta concentration of skepticism across customers. [0.5..200]")

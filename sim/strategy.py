@@ -166,7 +166,8 @@ KNOB_COSTS: dict[str, KnobCost] = {
         "customer time: one contact (minutes_per_contact) per follow-up, no longer free for other contacts",
         "total:follow_ups"),
     "owns_failures": KnobCost(
-        "customer time: recovery_minutes per failure owned and fixed", "summary:failures_fixed"),
+        "customer time: recovery_minutes per failure owned and fixed; money: market.recovery_refund x price "
+        "of revenue per fix (a redo at cost or a refund)", "summary:failures_fixed"),
     "asks_referrals": KnobCost(
         "customer time: market.ask_minutes per ask (referral_asks); trust: market.ask_annoyance per buyer "
         "below neutral satisfaction asked (asks_disappointed)", "total:referral_asks"),

@@ -53,12 +53,6 @@ MAXIMUM_REPLICATES = 12   # the knob-at-maximum search compares many (market, pr
 # dense_referrals, no_social_ties and two_cobblers (more hours burned more of the town); none now.
 HOURS_XFAIL: set[tuple[str, str]] = set()
 MAXIMUM_FINDINGS: dict[str, str] = {
-    "owns_failures": "a real defect of the cost, measured 2026-12-01 in the 10,000-household baseline (12 replicates): "
-                     "fixing every failure earns more for every seller in every shipped market, never significantly "
-                     "less (baseline: relationship 366,642 at 1 vs 277,179 at 0, numbers game 190,125 at 1 vs 178,504 "
-                     "at its preset's 0.22; also in the first year, short_horizon: 19,454 vs 15,992 and 21,662 vs "
-                     "20,875). Its only cost is recovery_minutes (60) of customer time, which a retained customer "
-                     "repays within the year. A fix's money cost (refund or redo) is missing; issue 9",
     "invites_reviews": "a real finding, measured 2026-12-01 (12 replicates): at 1 a seller never earns "
                        "significantly less than at its preset (baseline: relationship 360,933 vs 366,642 at 0.5, "
                        "numbers game 185,508 vs 178,504 at 0.18; scam_wary relationship 57,554 vs 58,250). Its costs "

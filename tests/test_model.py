@@ -121,11 +121,14 @@ def test_no_nan_except_before_first_review_or_experience(baseline_run) -> None:
     assert df["satisfaction"].dropna().between(0.0, 1.0).all()
 
 
-def test_revenue_is_sales_times_price(baseline_run) -> None:
+def test_revenue_is_sales_less_fixes_times_price(baseline_run) -> None:
+    """Revenue = (sales - recovery_refund x failures fixed) x price, every week and seller."""
     model, df = baseline_run
-    price = model.config.market.price
-    assert (df["revenue"].to_numpy() == df["sales"].to_numpy() * price).all()
-    odd = small(**{"market.price": 37.3})
+    m = model.config.market
+    expected = (df["sales"].to_numpy() - m.recovery_refund * df["failures_fixed"].to_numpy()) * m.price
+    assert (df["revenue"].to_numpy() == expected).all()
+    assert df["failures_fixed"].sum() > 0 and m.recovery_refund > 0   # the refund is exercised
+    odd = small(**{"market.price": 37.3, "market.recovery_refund": 0.0})
     _, df2 = run_model(odd, seed=3)
     assert (df2["revenue"].to_numpy() == df2["sales"].to_numpy() * 37.3).all()
     assert df2["sales"].sum() > 0

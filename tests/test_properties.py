@@ -79,7 +79,9 @@ def check_invariants(model: sim.Market, df: pd.DataFrame, trust_slack: float) ->
     assert trust.min() >= -trust_slack and trust.max() <= 1.0 + trust_slack, (trust.min(), trust.max())
     assert df["mean_trust"].between(-trust_slack, 1.0 + trust_slack).all(), (
         df["mean_trust"].min(), df["mean_trust"].max())
-    assert (df["revenue"].to_numpy() == df["sales"].to_numpy() * cfg.market.price).all()
+    m = cfg.market
+    assert (df["revenue"].to_numpy()
+            == (df["sales"].to_numpy() - m.recovery_refund * df["failures_fixed"].to_numpy()) * m.price).all()
     assert (df[list(SOURCES)].sum(axis=1) == df["sales"]).all()
     cum = df.groupby("seller", observed=True)[list(FUNNEL)].cumsum()
     for upper, lower in zip(FUNNEL, FUNNEL[1:], strict=False):

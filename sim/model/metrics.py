@@ -58,7 +58,7 @@ class Recorder:
         sales = cnt["sales"]
         total = sales.sum()
         d = self.data
-        d["revenue"][w] = sales * model.market.price
+        d["revenue"][w] = (sales - model.market.recovery_refund * cnt["failures_fixed"]) * model.market.price
         d["mean_trust"][w] = model.customers.trust.mean_by_seller()
         d["reviews_count"][w] = model.reviews.count
         d["mean_rating"][w] = model.reviews.mean_rating

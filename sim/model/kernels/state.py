@@ -66,6 +66,7 @@ PYTHON_ONLY: dict[str, dict[str, str]] = {
         "customers": "sizes the arrays (CustomerPopulation)",
         "hours_per_week": "the weekly time budget is set in Market._start_week",
         "price": "revenue is sales x price in the Recorder",
+        "recovery_refund": "revenue less recovery_refund x price per fixed failure, in the Recorder",
         "trust_decay": "weekly decay, TrustLedger.decay_one_week",
         "need_patience_weeks": "stale needs expire in Market._expire_needs",
         "review_prior": "the public signal is refreshed by ReviewBoard.refresh (kernels read the signal)",
