@@ -113,6 +113,15 @@ def test_other_settings_are_not_measured_and_the_command_is_named(tmp_path: Path
     assert evidence_for(sim.load_scenario("baseline").with_updates(seed=7), path).state == "changed"
 
 
+def test_a_reworded_description_is_still_measured(tmp_path: Path) -> None:
+    """The fingerprint covers settings, not the scenario's words (a setting still counts)."""
+    path = write_fake(tmp_path / "h.yaml")
+    base = sim.load_scenario("baseline")
+    assert evidence_for(base.model_copy(update={"description": "other words"}), path).state == "measured"
+    assert config_fingerprint(base.model_copy(update={"description": "x"})) == config_fingerprint(base)
+    assert config_fingerprint(base.with_updates(weeks=base.weeks + 1)) != config_fingerprint(base)
+
+
 def test_a_changed_model_makes_it_stale(tmp_path: Path) -> None:
     path = write_fake(tmp_path / "h.yaml", source_sha256="0" * 64)
     ev = evidence_for(sim.load_scenario("baseline"), path)

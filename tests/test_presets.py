@@ -199,9 +199,15 @@ def test_search_is_deterministic_and_the_same_for_one_or_two_workers(tiny: sim.C
             assert 1 <= stages.count("edges") <= 2 * FAMILIES[pole].dimension + 1
             assert FAMILIES[pole].contains(Strategy(**s["chosen"]["knobs"]))
             assert s["chosen"]["low"] <= s["chosen"]["mean"] <= s["chosen"]["high"]
-            finals = [p for p in s["points"] if p["stage"] == "final"]
+            assert 1 <= stages.count("polish") <= 2 * FAMILIES[pole].dimension + 1
+            finals = [p for p in s["points"] if p["stage"] in ("final", "polish")]
             assert all(len(p["revenue"]) == TINY_BUDGET.final_replicates for p in finals)
             assert s["chosen"]["mean"] == max(p["mean"] for p in finals)
+            # the polish stage starts from the best final point and moves one knob at a time to a face
+            best_final = max((p for p in s["points"] if p["stage"] == "final"), key=lambda p: p["mean"])
+            for p in (p for p in s["points"] if p["stage"] == "polish"):
+                moved = [k for k in STRATEGY_KNOBS if p["knobs"][k] != best_final["knobs"][k]]
+                assert moved and all(p["knobs"][k] in FAMILIES[pole].box(k) for k in moved)
     assert one["rounds"][1]["searches"]["numbers_game"]["opponent"] == \
         one["rounds"][0]["searches"]["relationship"]["chosen"]["knobs"]
     assert one["presets"] == {pole: one["rounds"][-1]["searches"][pole]["chosen"]["knobs"] for pole in POLES}

@@ -166,8 +166,9 @@ def ensemble_fingerprint(path: str | Path | None = None) -> str:
 
 
 def config_fingerprint(cfg: Config) -> str:
-    """SHA-256 of a config's settings (canonical JSON)."""
-    return hashlib.sha256(json.dumps(cfg.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+    """SHA-256 of a config's settings (canonical JSON); its description is words, not a setting."""
+    settings = cfg.model_dump(mode="json", exclude={"description"})
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
 
 
 def load_headlines(path: str | Path | None = None) -> HeadlinesFile | None:

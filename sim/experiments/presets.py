@@ -13,8 +13,13 @@ default), with the other pole playing a fixed strategy:
    point combining every such move that raised the mean (optima of monotone knobs, such as
    pressure for relationship selling, sit on the box's faces, where random designs rarely land);
 4. *final*: the ``top`` best points so far and the incumbent, re-run with ``final_replicates``
-   fresh common seeds (so the winner's interval is not flattered by its selection); the best by
-   mean is chosen, with its 95% interval and its paired gain over the incumbent.
+   fresh common seeds (so the winner's interval is not flattered by its selection);
+5. *polish* (with the edges stage): from the best final point, each free knob alone at either end
+   of the box, on the final seeds, then one point combining every move that raised the mean. The
+   edges stage judges the faces on the few explore seeds, from a centre that may not be the one
+   chosen; an optimum on a face missed there by a grid step is found here. The best by mean of
+   the final and polish points is chosen, with its 95% interval and its paired gain over the
+   incumbent.
 
 Round 1 plays each family against the other pole's shipped preset; round 2 (a best-response
 round) against the other family's round-1 choice, starting from its own round-1 choice. After
@@ -63,7 +68,7 @@ class SearchBudget:
         refine_points: refine stage: points in all the smaller boxes together.
         refine_around: how many of the best explored points get a smaller box.
         refine_fraction: half-width of a smaller box, as a share of the family's width.
-        edges: run the edges stage.
+        edges: run the edges stage (on the explore seeds) and the polish stage (on the final seeds).
         top: final stage: best points so far re-run (the incumbent is added).
         final_replicates: replicates per point in the final stage (fresh common seeds).
         rounds: 1 = against the other pole's shipped preset; 2 = plus one best-response round.
@@ -100,7 +105,7 @@ class SearchBudget:
         """Model runs of one family in one round, at most (duplicates after rounding are skipped)."""
         edges = 2 * len(Strategy.model_fields) + 1 if self.edges else 0
         return ((self.points + 1 + self.refine_points + edges) * self.replicates
-                + (self.top + 1) * self.final_replicates)
+                + (self.top + 1 + edges) * self.final_replicates)
 
     def total_runs(self) -> int:
         """Model runs of the whole search, at most (both families, every round, the head-to-head matches)."""
@@ -188,13 +193,18 @@ class _Round:
         self.pole, self.family, self.opponent, self.incumbent = pole, family, opponent, rounded(incumbent)
         self.other = POLES[1 - POLES.index(pole)]
         self.points: list[dict[str, Any]] = []
-        self.seen: set[tuple[float, ...]] = set()
 
     def fresh(self, candidates: list[Strategy]) -> list[Strategy]:
+        """The candidates not yet evaluated on the explore seeds (rounded, duplicates dropped)."""
+        return self.fresh_on(("explore", "refine", "edges"), candidates)
+
+    def fresh_on(self, stages: tuple[str, ...], candidates: list[Strategy]) -> list[Strategy]:
+        """The candidates not yet evaluated in ``stages`` (rounded, duplicates dropped)."""
+        done = {_key(Strategy(**p["knobs"])) for p in self.points if p["stage"] in stages}
         out = []
         for s in (rounded(c) for c in candidates):
-            if _key(s) not in self.seen:
-                self.seen.add(_key(s))
+            if _key(s) not in done:
+                done.add(_key(s))
                 out.append(s)
         return out
 
@@ -219,9 +229,12 @@ def _edge_moves(family: Family, center: Strategy) -> list[Strategy]:
             if getattr(center, knob) != end]
 
 
-def _combined(r: _Round, center: Strategy) -> Strategy:
-    """``center`` with every one-knob edge move whose mean beat the centre's (the best end per knob)."""
-    means = {_key(Strategy(**p["knobs"])): p["mean"] for p in r.points if p["stage"] != "final"}
+def _combined(r: _Round, center: Strategy, stages: tuple[str, ...] = ("explore", "refine", "edges")) -> Strategy:
+    """``center`` with every one-knob edge move whose mean beat the centre's (the best end per knob).
+
+    Means are those of the points evaluated in ``stages`` (on one set of seeds).
+    """
+    means = {_key(Strategy(**p["knobs"])): p["mean"] for p in r.points if p["stage"] in stages}
     update = {}
     for knob in r.family.free_knobs:
         best, value = means[_key(center)], getattr(center, knob)
@@ -301,11 +314,19 @@ def _search_round(executor: Executor, base: Config, round_: int, opponents: Mapp
             finalists.append(r.incumbent)
         pick[r.pole] = finalists
     _run_stage(executor, base, rounds, "final", pick, final_seeds)
+    finals: tuple[str, ...] = ("final",)
+    if budget.edges:   # 5. polish: the best final point's faces, on the final seeds
+        centers = {r.pole: r.best(finals, 1)[0] for r in rounds}
+        pick = {r.pole: r.fresh_on(finals, _edge_moves(r.family, centers[r.pole])) for r in rounds}
+        _run_stage(executor, base, rounds, "polish", pick, final_seeds)
+        finals += ("polish",)
+        pick = {r.pole: r.fresh_on(finals, [_combined(r, centers[r.pole], finals)]) for r in rounds}
+        _run_stage(executor, base, rounds, "polish", pick, final_seeds)
     out: dict[str, Any] = {"round": round_, "searches": {}}
     for r in rounds:
-        final = [p for p in r.points if p["stage"] == "final"]
+        final = [p for p in r.points if p["stage"] in finals]
         eligible = [p for p in final if r.family.contains(Strategy(**p["knobs"]))]
-        ranked = sorted(eligible, key=lambda p: -p["mean"])
+        ranked = sorted(eligible, key=lambda p: -p["mean"])   # stable: ties keep evaluation order
         chosen = ranked[0]
         inc = next(p for p in final if p["knobs"] == r.incumbent.model_dump())
         out["searches"][r.pole] = {
