@@ -1,10 +1,11 @@
 """Validation checks in the test suite (docs/VALIDATION.md; MODEL.md, "Validity checks").
 
-The essay-figure, Bass, lifetime-value and identical-strategy checks run here at the sizes
-``make validate`` uses, so their report sections can be regenerated and compared with the committed
-``docs/VALIDATION.md``; the regime check runs on ``baseline`` and ``one_off`` only (the full-size
-``large_anonymous`` and the Sobol analysis run only in ``make validate``). The funnel itself is
-asserted in ``tests/test_calibration.py``; here it only feeds the report. About a minute and a half
+The essay-figure, Bass, lifetime-value and identical-strategy checks and the default-market
+section run here at the sizes ``make validate`` uses, so their report sections can be regenerated
+and compared with the committed ``docs/VALIDATION.md``; the regime check runs on ``baseline`` and
+``one_off`` only (the full-size ``large_anonymous`` and the Sobol analysis run only in
+``make validate``). The funnel itself is asserted in ``tests/test_calibration.py``; here it only
+feeds the report. About a minute and a half
 on two cores.
 """
 
@@ -53,6 +54,11 @@ def ltv(pool) -> checks.CheckResult:
 @pytest.fixture(scope="module")
 def identical(pool) -> checks.CheckResult:
     return checks.check_identical(pool)
+
+
+@pytest.fixture(scope="module")
+def market(pool) -> checks.CheckResult:
+    return checks.check_market(pool)
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +173,7 @@ def test_same_numbers_whatever_the_workers(pool) -> None:
     assert np.array_equal(serial.data["first_mean"], parallel.data["first_mean"])
 
 
-@pytest.mark.parametrize("key", ["essay", "bass", "ltv", "identical"])
+@pytest.mark.parametrize("key", ["essay", "bass", "ltv", "identical", "market"])
 def test_committed_report_matches_code(key, request) -> None:
     """The cheap sections of docs/VALIDATION.md regenerate byte for byte from the code."""
     res = request.getfixturevalue(key)

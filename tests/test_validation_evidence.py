@@ -23,7 +23,8 @@ from sim.validation.sections import SECTIONS, render_section
 def test_both_sections_are_registered_in_report_order() -> None:
     from sim.validation.checks import CHECKS
 
-    assert list(CHECKS)[-2:] == ["calibration", "attribution"] and {"calibration", "attribution"} <= set(SECTIONS)
+    assert list(CHECKS)[-3:] == ["calibration", "attribution", "market"]
+    assert {"calibration", "attribution", "market"} <= set(SECTIONS)
 
 
 def test_every_check_has_its_figures_or_none(tmp_path: Path) -> None:

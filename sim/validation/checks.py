@@ -12,7 +12,8 @@ defaults and the expensive ones with smaller sizes. One module per family:
 * :mod:`~sim.validation.identical`: identical sellers earn the same;
 * :mod:`~sim.validation.sobol`: what drives the result (Sobol indices);
 * :mod:`~sim.validation.evidence`: the calibration and each scenario's attribution (read from the
-  shipped files, no runs).
+  shipped files, no runs);
+* :mod:`~sim.validation.market`: a credible default market (reported, info rows only).
 
 Seeds (:data:`SEEDS`), configs and the worker pool live in :mod:`~sim.validation.runs`; results
 and intervals in :mod:`~sim.validation.results`. This module only gathers them, so
@@ -40,6 +41,7 @@ from .limits import (
     expected_lifetime_value,
     fit_bass,
 )
+from .market import MARKET_REPLICATES, MARKET_SCENARIOS, check_market, market_figures
 from .regimes import LARGE_SIZES, check_regimes, mechanism
 from .results import CheckResult, Row, Stat, interval
 from .runs import CONFIG_DIR, SEEDS, Pool, load
@@ -48,7 +50,8 @@ from .sobol import SOBOL_FACTORS, Factor, check_sobol
 __all__ = [
     "CHECKS", "CONFIG_DIR", "SEEDS", "CheckResult", "Row", "Stat", "Pool", "load", "interval",
     "check_essay", "check_bass", "check_lifetime_value", "check_regimes", "check_identical", "check_sobol",
-    "check_calibration", "check_attribution",
+    "check_calibration", "check_attribution", "check_market", "market_figures", "MARKET_SCENARIOS",
+    "MARKET_REPLICATES",
     "bass_discrete", "bass_continuous", "fit_bass", "expected_lifetime_value", "discounted_lifetime_value",
     "mechanism", "Factor", "SOBOL_FACTORS", "FUNNEL_TARGETS", "FUNNEL_TOLERANCE", "BASS_TOLERANCE",
     "LTV_TOLERANCE", "LTV_REPEATS", "LARGE_SIZES", "IDENTICAL_MARGIN",
@@ -57,6 +60,6 @@ __all__ = [
 CHECKS: dict[str, Callable[..., CheckResult]] = {
     "essay": check_essay, "bass": check_bass, "ltv": check_lifetime_value, "regimes": check_regimes,
     "identical": check_identical, "sobol": check_sobol, "calibration": check_calibration,
-    "attribution": check_attribution,
+    "attribution": check_attribution, "market": check_market,
 }
 """Every check by key, in report order."""

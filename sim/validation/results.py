@@ -3,7 +3,8 @@
 Owns :class:`CheckResult` (one per check: the rows of the results table and the data behind the
 report text and figures), :class:`Row`, :class:`Stat` (a mean with its 95% interval) and
 :func:`interval`. Intervals are 95% t-intervals of the mean over replicates
-(:func:`sim.model.runner.mean_interval`).
+(:func:`sim.model.runner.mean_interval`); :func:`nonnegative` gives the percentile-bootstrap interval
+of a non-negative figure (:func:`sim.model.comparison.nonnegative_interval`), which never goes below zero.
 
 Must not run the model, format report sections or draw figures: every check module and the report
 modules build on these types, so this module imports nothing else from :mod:`sim.validation`.
@@ -16,9 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sim.model.comparison import nonnegative_interval
 from sim.model.runner import mean_interval
 
-__all__ = ["CheckResult", "Row", "Stat", "interval"]
+__all__ = ["CheckResult", "Row", "Stat", "interval", "nonnegative"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,15 @@ def interval(values: Sequence[float]) -> Stat:
     """:class:`Stat` of finite ``values`` (mean and 95% t-interval)."""
     arr = [float(v) for v in values if v is not None and math.isfinite(float(v))]
     s = mean_interval(arr)
+    if s["mean"] is None:
+        return Stat(math.nan, math.nan, math.nan, 0)
+    return Stat(float(s["mean"]), float(s["low"]), float(s["high"]), len(arr))
+
+
+def nonnegative(values: Sequence[float]) -> Stat:
+    """:class:`Stat` of finite non-negative ``values``: mean and 95% percentile-bootstrap interval (never below 0)."""
+    arr = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+    s = nonnegative_interval(arr)
     if s["mean"] is None:
         return Stat(math.nan, math.nan, math.nan, 0)
     return Stat(float(s["mean"]), float(s["low"]), float(s["high"]), len(arr))

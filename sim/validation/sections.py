@@ -2,7 +2,8 @@
 
 Owns the Markdown text of sections 1 (essay figures), 2 (Bass limit), 3 (lifetime value) and
 5 (identical sellers), :data:`SECTIONS` (every check's renderer, in report order; sections 4 and 6
-come from :mod:`sim.validation.sections_drivers`, 7 and 8 from :mod:`sim.validation.evidence`),
+come from :mod:`sim.validation.sections_drivers`, 7 and 8 from :mod:`sim.validation.evidence`, 9 from
+:mod:`sim.validation.market`),
 :func:`render_section` (one section between its ``<!-- section: KEY -->`` markers) and
 :func:`section_text` (find one in a rendered report), so the tests can regenerate the cheap sections
 and compare them with the committed file.
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from .evidence import attribution_section, calibration_section
 from .identical import IDENTICAL_MARGIN
 from .markdown import md_figure, md_table, num, pct, verdict, whole
+from .market import market_section
 from .results import CheckResult
 from .sections_drivers import regimes_section, sobol_section
 
@@ -249,6 +251,7 @@ def _identical(res: CheckResult) -> str:
 SECTIONS: dict[str, Callable[[CheckResult], str]] = {
     "essay": _essay, "bass": _bass, "ltv": _ltv, "regimes": regimes_section, "identical": _identical,
     "sobol": sobol_section, "calibration": calibration_section, "attribution": attribution_section,
+    "market": market_section,
 }
 """The renderer of each check's section, by key."""
 
