@@ -4,7 +4,7 @@ Owns: the compiled contact phases of the week, in order: :func:`customers_seek` 
 a new need go by themselves to a seller they trust), :func:`serve_warm_leads` (referrals,
 returning and inbound customers straight to a presentation), :func:`keep_in_touch` (contacting
 one's own customers) and :func:`prospect` (cold leads, from :func:`cold_list`). Each returns the
-presentations it booked; the market holds them together at the end of the week.
+presentations it booked; the week (:mod:`.week`) holds them together at its end.
 
 Must not: hold presentations or close sales (except the loyal repeat buyers of the lifetime-value
 limit in :func:`customers_seek`), nor refresh the review signal.

@@ -2,8 +2,9 @@
 
 Owns: the fit draw (Beta, once per customer, seller and need), whether a prospect accepts a
 presentation, what one sale changes (need met, next need scheduled, books, loyalty counters and the
-sale's source), and the week of a customer's next need. The phase entry points :func:`sell`,
-:func:`fits` and :func:`next_needs` serve the market's own vectorised phases.
+sale's source), and the week of a customer's next need. The entry points :func:`sell` and
+:func:`fits` serve the market's vectorised diffusion phase, :func:`next_needs` draws next needs
+for many customers at once.
 
 Must not: spend time or decide who meets whom (budget and contact phases do that).
 """
