@@ -81,7 +81,7 @@ class Market(mesa.Model):
         # week's queues between phases and its books
         self._state = kernels.build_state(m, self.customers, self.strat, self.reviews, self.counters.table,
                                           self._left, self._left_rel, self.book, self._busy, debt=self._debt,
-                                          recorder=self.recorder)
+                                          recorder=self.recorder, rng=self.rng)
         self._diffusing = m.outside_influence != 0.0 or m.imitation != 0.0
         self.datacollector = WeeklyCollector(self)
 
@@ -89,12 +89,14 @@ class Market(mesa.Model):
     def step(self) -> None:
         """One week: one compiled call for its phases (two around the Bass diffusion phase, when it is on)."""
         self.week += 1
+        if self._state.generator is not self.rng:   # a new generator (Mesa's reset_rng): the kernels draw from it
+            self._state = kernels.KernelState(self._state.__dict__["state"], self.rng)
         if self._diffusing:
-            kernels.open_week(self._state, self.rng, self.week)
+            kernels.open_week(self._state, self.week)
             self._diffusion()
-            kernels.close_week(self._state, self.rng, self.week)
+            kernels.close_week(self._state, self.week)
         else:
-            kernels.run_week(self._state, self.rng, self.week)
+            kernels.run_week(self._state, self.week)
         self._collect()
 
     def run(self, weeks: int | None = None) -> Market:

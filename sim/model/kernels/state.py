@@ -240,13 +240,16 @@ class _KernelStateType(types.StructRef):
 class KernelState(structref.StructRefProxy):
     """The :class:`State` as the phase kernels receive it (``kstate.state`` inside compiled code).
 
-    From Python, attributes are those of the wrapped :class:`State` (``kstate.trust.base``...).
+    It also holds the model's random generator (``kstate.rng`` inside compiled code, ``generator``
+    from Python), so that a whole week crosses into compiled code with no generator to unbox. From
+    Python, other attributes are those of the wrapped :class:`State` (``kstate.trust.base``...).
     """
 
-    def __new__(cls, state: State) -> KernelState:
-        """Wrap ``state`` (its arrays are shared, not copied)."""
-        self = _wrap(state)   # compiled and cached, unlike StructRefProxy's own constructor
+    def __new__(cls, state: State, generator: np.random.Generator) -> KernelState:
+        """Wrap ``state`` (its arrays are shared, not copied) and ``generator`` (the very same object)."""
+        self = _wrap(state, generator)   # compiled and cached, unlike StructRefProxy's own constructor
         self.__dict__["state"] = state
+        self.__dict__["generator"] = generator
         return self
 
     def __getattr__(self, name: str) -> Any:
@@ -256,17 +259,18 @@ class KernelState(structref.StructRefProxy):
             raise AttributeError(name) from None
 
 
-structref.define_proxy(KernelState, _KernelStateType, ["state"])
+structref.define_proxy(KernelState, _KernelStateType, ["state", "rng"])
 
 
 @njit(cache=True)
-def _wrap(state):
-    return KernelState(state)
+def _wrap(state, rng):
+    return KernelState(state, rng)
 
 
 def build_state(market: MarketConfig, population: Any, strategies: Any, reviews: Any, counters: np.ndarray,
                 left: np.ndarray, left_rel: np.ndarray, book: np.ndarray, busy: np.ndarray, *,
-                debt: np.ndarray | None = None, recorder: Any = None) -> KernelState:
+                debt: np.ndarray | None = None, recorder: Any = None,
+                rng: np.random.Generator | None = None) -> KernelState:
     """Assemble the kernels' state from the model's objects, by name; every array is shared, not copied.
 
     Args:
@@ -282,6 +286,7 @@ def build_state(market: MarketConfig, population: Any, strategies: Any, reviews:
         debt: minutes overspent last week per seller (default: a new array of zeros).
         recorder: the :class:`~sim.model.metrics.Recorder` the end of the week fills (default: none,
             room for no week).
+        rng: the model's random generator, which the whole-week kernels draw from (default: a new one).
     """
     if counters.dtype != COUNTER_DTYPE:
         raise ValueError(f"counters: dtype {counters.dtype} is not one record of WEEKLY_COUNTERS per seller")
@@ -312,4 +317,4 @@ def build_state(market: MarketConfig, population: Any, strategies: Any, reviews:
                   pending_fit=np.zeros(n), warm_c=ints(warm), warm_s=ints(warm), warm_src=ints(warm),
                   pres_c=ints(n), pres_s=ints(n), pres_src=ints(n), pres_pitch=np.zeros(n, dtype=np.bool_)),
         record=record,
-    ))
+    ), np.random.default_rng() if rng is None else rng)

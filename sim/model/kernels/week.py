@@ -68,8 +68,12 @@ def _sources(k, source):
 
 
 @njit(cache=True)
-def open_week(kstate, rng, week):
-    """Start of the week (decay, counters, budget), needs arising, stale needs to the outside option."""
+def open_week(kstate, week):
+    """Start of the week (decay, counters, budget), needs arising, stale needs to the outside option.
+
+    Draws from the generator the state holds (``kstate.rng``), as :func:`close_week` and :func:`run_week` do.
+    """
+    rng = kstate.rng
     start_week(kstate)
     needs_arise(kstate, week)
     expire_needs(kstate, rng, week)
@@ -152,8 +156,9 @@ def hold_presentations_phase(kstate, rng, week):
 
 
 @njit(cache=True)
-def close_week(kstate, rng, week):
+def close_week(kstate, week):
     """After-sales, customers seeking, warm leads, keeping in touch and prospecting, presentations, records."""
+    rng = kstate.rng
     after_sales_phase(kstate, rng, week)
     customers_seek_phase(kstate, rng, week)
     serve_warm_leads_phase(kstate, rng, week)
@@ -165,7 +170,7 @@ def close_week(kstate, rng, week):
 
 
 @njit(cache=True)
-def run_week(kstate, rng, week):
+def run_week(kstate, week):
     """One whole week (without the Bass diffusion phase): :func:`open_week`, then :func:`close_week`."""
-    open_week(kstate, rng, week)
-    close_week(kstate, rng, week)
+    open_week(kstate, week)
+    close_week(kstate, week)
