@@ -1,7 +1,8 @@
 """The whole week in one compiled call (sim.model.kernels.week): the same run as its phases one by one.
 
 Also the market's lazily filled DataCollector (sim.model.collector), which must give what Mesa's own
-collecting every week gives, and a new generator (Mesa's ``reset_rng``) reaching the kernels.
+collecting every week gives, a new generator (Mesa's ``reset_rng``) reaching the kernels, and the
+fast draws (sim.model.kernels.draws) being numba's own, draw for draw.
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 import mesa
 import numpy as np
 import pytest
+from numba import njit
 
 import sim
+from sim.model.kernels import draws
 
 PHASES = ("_start_week", "_needs_arise", "_expire_needs", "_diffusion", "_after_sales", "_customers_seek",
           "_serve_warm_leads", "_keep_in_touch", "_prospect", "_hold_presentations", "_end_week")
@@ -86,3 +89,28 @@ def test_a_run_past_its_horizon_is_refused() -> None:
     model = sim.Market(config(weeks=3), rng=1).run()
     with pytest.raises(IndexError, match="horizon"):
         model.step()
+
+
+@njit
+def _draws(rng, highs, sizes, ours):
+    ints = np.empty(len(highs), dtype=np.int64)
+    for i in range(len(highs)):
+        ints[i] = draws.integer_below(rng, highs[i]) if ours else rng.integers(0, highs[i])
+    perms = np.empty(sizes.sum(), dtype=np.int64)
+    e = 0
+    for k in sizes:
+        p = draws.permutation(rng, k) if ours else rng.permutation(k)
+        perms[e:e + k] = p
+        e += k
+    return ints, perms
+
+
+def test_fast_draws_are_numbas_own_draw_for_draw() -> None:
+    g = np.random.default_rng(1)
+    highs = np.concatenate([g.integers(1, 50, 2000), g.integers(1, 10**7, 2000), g.integers(2**32 - 3, 2**32 + 3, 50),
+                            g.integers(1, 2**62, 50), [1, 2, 2**32, 2**32 + 1]]).astype(np.int64)
+    sizes = np.array([0, 1, 2, 3, 10, 57, 1000, 5], dtype=np.int64)
+    a, b = np.random.default_rng(7), np.random.default_rng(7)
+    for mine, theirs in zip(_draws(a, highs, sizes, True), _draws(b, highs, sizes, False), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    assert a.bit_generator.state == b.bit_generator.state

@@ -16,6 +16,7 @@ import numpy as np
 from numba import njit
 
 from .budget import book, next_stamp, spend, within_budget
+from .draws import integer_below, permutation
 from .population import move
 from .sales import accept, fit_of, sell_one
 from .state import REPEAT
@@ -118,7 +119,7 @@ def serve_warm_leads(c, s, src, kstate, rng, week, scale):
     ks = np.empty(k, dtype=np.int64)
     ksrc = np.empty(k, dtype=np.int64)
     m = 0
-    for q in rng.permutation(k):   # the first entry of each live customer in a random order
+    for q in permutation(rng, k):   # the first entry of each live customer in a random order
         ci = c[q]
         if in_market[ci] and mark[ci] != stamp:
             mark[ci] = stamp
@@ -193,7 +194,7 @@ def keep_in_touch(kstate, rng, week, scale):
     for q in range(m):   # due customers in random order (partial Fisher-Yates) until every seller's time is used
         if nt == target:
             break
-        j = q + rng.integers(0, m - q)
+        j = q + integer_below(rng, m - q)
         due[q], due[j] = due[j], due[q]
         c = due[q]
         s = last_seller[c]
@@ -257,7 +258,7 @@ def cold_list(n, st, rng, week):
         got = 0
         if n[s] * 4 <= N:
             for _ in range(2 * n[s] + 16):
-                c = rng.integers(0, N)
+                c = integer_below(rng, N)
                 if mark[c] == stamp:
                     continue
                 mark[c] = stamp
@@ -279,7 +280,7 @@ def cold_list(n, st, rng, week):
                 k += 1
         take = min(n[s] - got, k)
         for i in range(take):   # partial Fisher-Yates
-            j = i + rng.integers(0, k - i)
+            j = i + integer_below(rng, k - i)
             others[i], others[j] = others[j], others[i]
             oc[e], os_[e] = others[i], s
             e += 1
@@ -337,7 +338,7 @@ def prospect(kstate, rng, week, scale):
     bc = np.empty(na, dtype=np.int64)
     bs = np.empty(na, dtype=np.int64)
     nb = 0
-    for q in rng.permutation(na):   # one presentation a week: one accepted seller at random
+    for q in permutation(rng, na):   # one presentation a week: one accepted seller at random
         ci = ac[q]
         if mark[ci] != stamp:
             mark[ci] = stamp

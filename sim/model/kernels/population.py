@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .draws import integer_below
 from .state import NEVER, NO_CONTACT
 from .trust import TRUST_MAX, TRUST_MIN
 
@@ -48,7 +49,7 @@ def move(st, rng, week, scale):
     stamp[0] += 1
     moved = 0
     for _ in range(k):
-        c = rng.integers(0, n)
+        c = integer_below(rng, n)
         if mark[c] == stamp[0]:   # drawn twice this week: one move
             continue
         mark[c] = stamp[0]
