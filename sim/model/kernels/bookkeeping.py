@@ -52,17 +52,18 @@ def needs_arise(kstate, week):
     """Customers whose next need falls this week enter the market (fits to be drawn); listed in ``new_needs``."""
     st = kstate.state
     cu, wk = st.customers, st.week
-    next_need, fit = cu.next_need, cu.fit
+    next_need, fit, new = cu.next_need, cu.fit, wk.new_needs
     k = 0
-    for c in range(len(next_need)):
-        if next_need[c] == week:
-            cu.in_market[c] = True
-            cu.need_since[c] = week
-            next_need[c] = NEVER
-            for s in range(fit.shape[1]):
-                fit[c, s] = np.nan
-            wk.new_needs[k] = c
-            k += 1
+    for c in range(len(next_need)):   # without a branch: the candidates in customer order
+        new[k] = c
+        k += next_need[c] == week
+    for i in range(k):
+        c = new[i]
+        cu.in_market[c] = True
+        cu.need_since[c] = week
+        next_need[c] = NEVER
+        for s in range(fit.shape[1]):
+            fit[c, s] = np.nan
     wk.sizes[NEW_NEEDS] = k
 
 
@@ -74,12 +75,15 @@ def expire_needs(kstate, rng, week):
     cu = st.customers
     in_market, need_since = cu.in_market, cu.need_since
     cut = week - np.int64(p.need_patience_weeks)
+    stale = st.scratch.index
     k = 0
-    for c in range(len(in_market)):
-        if in_market[c] and need_since[c] <= cut:
-            in_market[c] = False
-            cu.next_need[c] = next_need_week(p, rng, week, False)
-            k += 1
+    for c in range(len(in_market)):   # without a branch: the stale needs in customer order
+        stale[k] = c
+        k += in_market[c] & (need_since[c] <= cut)
+    for i in range(k):
+        c = stale[i]
+        in_market[c] = False
+        cu.next_need[c] = next_need_week(p, rng, week, False)
     st.week.market[NEEDS_OUTSIDE] = k
 
 

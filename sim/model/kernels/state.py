@@ -195,6 +195,7 @@ class Scratch(NamedTuple):
 
     mark: np.ndarray    # int64 (customer,)
     stamp: np.ndarray   # int64 (1,)
+    index: np.ndarray   # int64 (customer,): candidates of a scan over all customers
 
 
 class State(NamedTuple):
@@ -311,7 +312,7 @@ def build_state(market: MarketConfig, population: Any, strategies: Any, reviews:
         sellers=Sellers(knobs=strategy_knobs(strategies), left=left, left_rel=left_rel, book=book,
                         counters=counters, review_count=reviews.count, review_rating_sum=reviews.rating_sum,
                         review_signal=reviews.signal),
-        scratch=Scratch(mark=np.full(n, -1, dtype=np.int64), stamp=ints(1)),
+        scratch=Scratch(mark=np.full(n, -1, dtype=np.int64), stamp=ints(1), index=ints(n)),
         week=Week(budget=np.zeros(ns), debt=np.zeros(ns) if debt is None else debt, market=ints(len(MARKET_COUNTERS)),
                   sizes=ints(len(QUEUES)), new_needs=ints(n), pending_c=ints(n), pending_s=ints(n),
                   pending_fit=np.zeros(n), warm_c=ints(warm), warm_s=ints(warm), warm_src=ints(warm),
