@@ -143,7 +143,7 @@ def experience_step(t, v, weight):
     return t + weight * v * 4.0 * t * (1.0 - t)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def contact(tr, last_contact, p, k, ns, c, s, pitch, logged, week, scale):
     """One conversation: interest builds trust, pressure on a pitch costs it; logs the contact week.
 
