@@ -52,15 +52,16 @@ def needs_arise(kstate, week):
     """Customers whose next need falls this week enter the market (fits to be drawn); listed in ``new_needs``."""
     st = kstate.state
     cu, wk = st.customers, st.week
-    next_need, fit, new = cu.next_need, cu.fit, wk.new_needs
+    next_need, fit, new = cu.next_need, cu.fit, wk.new_needs   # arrays unpacked once: the loops read locals
+    in_market, need_since = cu.in_market, cu.need_since
     k = 0
     for c in range(len(next_need)):   # without a branch: the candidates in customer order
         new[k] = c
         k += next_need[c] == week
     for i in range(k):
         c = new[i]
-        cu.in_market[c] = True
-        cu.need_since[c] = week
+        in_market[c] = True
+        need_since[c] = week
         next_need[c] = NEVER
         for s in range(fit.shape[1]):
             fit[c, s] = np.nan
@@ -73,7 +74,7 @@ def expire_needs(kstate, rng, week):
     st = kstate.state
     p = st.params[0]
     cu = st.customers
-    in_market, need_since = cu.in_market, cu.need_since
+    in_market, need_since, next_need = cu.in_market, cu.need_since, cu.next_need   # unpacked once
     cut = week - np.int64(p.need_patience_weeks)
     stale = st.scratch.index
     k = 0
@@ -83,7 +84,7 @@ def expire_needs(kstate, rng, week):
     for i in range(k):
         c = stale[i]
         in_market[c] = False
-        cu.next_need[c] = next_need_week(p, rng, week, False)
+        next_need[c] = next_need_week(p, rng, week, False)
     st.week.market[NEEDS_OUTSIDE] = k
 
 

@@ -35,8 +35,9 @@ def queue_sales(kstate, c, s, fit):
     n = wk.sizes[PENDING]
     if n + len(c) > len(wk.pending_c):
         raise IndexError("more sales this week than customers")
+    qc, qs, qf = wk.pending_c, wk.pending_s, wk.pending_fit   # unpacked once: the loop reads locals
     for i in range(len(c)):
-        wk.pending_c[n + i], wk.pending_s[n + i], wk.pending_fit[n + i] = c[i], s[i], fit[i]
+        qc[n + i], qs[n + i], qf[n + i] = c[i], s[i], fit[i]
     wk.sizes[PENDING] = n + len(c)
 
 
@@ -45,8 +46,9 @@ def _queue_warm(wk, c, s, source):
     n = wk.sizes[WARM]
     if n + len(c) > len(wk.warm_c):
         raise IndexError("more warm leads than room for them")
+    qc, qs, qsrc = wk.warm_c, wk.warm_s, wk.warm_src
     for i in range(len(c)):
-        wk.warm_c[n + i], wk.warm_s[n + i], wk.warm_src[n + i] = c[i], s[i], source
+        qc[n + i], qs[n + i], qsrc[n + i] = c[i], s[i], source
     wk.sizes[WARM] = n + len(c)
 
 
@@ -55,8 +57,9 @@ def _queue_presentations(wk, c, s, src, pitch):
     n = wk.sizes[PRESENTATIONS]
     if n + len(c) > len(wk.pres_c):
         raise IndexError("more presentations this week than customers")
+    qc, qs, qsrc, qp = wk.pres_c, wk.pres_s, wk.pres_src, wk.pres_pitch
     for i in range(len(c)):
-        wk.pres_c[n + i], wk.pres_s[n + i], wk.pres_src[n + i], wk.pres_pitch[n + i] = c[i], s[i], src[i], pitch
+        qc[n + i], qs[n + i], qsrc[n + i], qp[n + i] = c[i], s[i], src[i], pitch
     wk.sizes[PRESENTATIONS] = n + len(c)
 
 
