@@ -14,9 +14,11 @@ Parameters and knobs are structured NumPy arrays (one record for the market, one
 seller), the counters one record per seller (the :class:`WeeklyCounters` table itself), and the
 arrays are grouped in ``NamedTuple`` s, with the week's preallocated queues and books
 (:class:`Week`) and the recorder's arrays (:class:`Record`); all of it sits in one :class:`State`. The phase kernels
-receive it wrapped in a :class:`KernelState` (a numba ``StructRef``), whose type numba reads in
-constant time, so crossing the compiled boundary costs no more than before, and ``cache=True``
-keeps working.
+receive it wrapped in a :class:`KernelState` (a numba ``StructRef``, which also holds the model's
+random generator), whose type numba reads in constant time, so crossing the compiled boundary
+costs little, and ``cache=True`` keeps working. Inside compiled code each group is itself a
+structure reference (:class:`StateRef`, :class:`TrustRef`, ...; same field names), so reading a
+group costs one reference count, not one per array it holds.
 """
 
 from __future__ import annotations
@@ -230,12 +232,90 @@ def strategy_knobs(table: Any) -> np.ndarray:
     return k
 
 
-@structref.register
-class _KernelStateType(types.StructRef):
-    """numba's type of :class:`KernelState` (one field, ``state``)."""
+class _Group(types.StructRef):
+    """numba's type of one group of the state inside compiled code (a reference, counted once)."""
 
     def preprocess_fields(self, fields: Any) -> tuple:
         return tuple((name, types.unliteral(typ)) for name, typ in fields)
+
+
+@structref.register
+class _KernelStateType(_Group):
+    """numba's type of :class:`KernelState` (fields ``state`` and ``rng``)."""
+
+
+@structref.register
+class _StateType(_Group):
+    """numba's type of :class:`State` inside compiled code."""
+
+
+@structref.register
+class _TrustType(_Group):
+    """numba's type of :class:`Trust` inside compiled code."""
+
+
+@structref.register
+class _CustomersType(_Group):
+    """numba's type of :class:`Customers` inside compiled code."""
+
+
+@structref.register
+class _SellersType(_Group):
+    """numba's type of :class:`Sellers` inside compiled code."""
+
+
+@structref.register
+class _ScratchType(_Group):
+    """numba's type of :class:`Scratch` inside compiled code."""
+
+
+@structref.register
+class _WeekType(_Group):
+    """numba's type of :class:`Week` inside compiled code."""
+
+
+@structref.register
+class _RecordType(_Group):
+    """numba's type of :class:`Record` inside compiled code."""
+
+
+class StateRef(structref.StructRefProxy):
+    """:class:`State` as compiled code holds it: each group a reference, so reading one costs one count.
+
+    A ``NamedTuple`` of arrays is copied field by field whenever compiled code reads it, each
+    array's reference count touched; a structure reference is counted once. Same field names.
+    """
+
+
+class TrustRef(structref.StructRefProxy):
+    """:class:`Trust` as compiled code holds it (same fields)."""
+
+
+class CustomersRef(structref.StructRefProxy):
+    """:class:`Customers` as compiled code holds it (same fields)."""
+
+
+class SellersRef(structref.StructRefProxy):
+    """:class:`Sellers` as compiled code holds it (same fields)."""
+
+
+class ScratchRef(structref.StructRefProxy):
+    """:class:`Scratch` as compiled code holds it (same fields)."""
+
+
+class WeekRef(structref.StructRefProxy):
+    """:class:`Week` as compiled code holds it (same fields)."""
+
+
+class RecordRef(structref.StructRefProxy):
+    """:class:`Record` as compiled code holds it (same fields)."""
+
+
+for _proxy, _type, _tuple in ((StateRef, _StateType, State), (TrustRef, _TrustType, Trust),
+                              (CustomersRef, _CustomersType, Customers), (SellersRef, _SellersType, Sellers),
+                              (ScratchRef, _ScratchType, Scratch), (WeekRef, _WeekType, Week),
+                              (RecordRef, _RecordType, Record)):
+    structref.define_proxy(_proxy, _type, list(_tuple._fields))
 
 
 class KernelState(structref.StructRefProxy):
@@ -265,7 +345,9 @@ structref.define_proxy(KernelState, _KernelStateType, ["state", "rng"])
 
 @njit(cache=True)
 def _wrap(state, rng):
-    return KernelState(state, rng)
+    return KernelState(StateRef(state.params, TrustRef(*state.trust), CustomersRef(*state.customers),
+                                SellersRef(*state.sellers), ScratchRef(*state.scratch), WeekRef(*state.week),
+                                RecordRef(*state.record)), rng)
 
 
 def build_state(market: MarketConfig, population: Any, strategies: Any, reviews: Any, counters: np.ndarray,
