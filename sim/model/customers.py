@@ -2,8 +2,10 @@
 
 Trust lives in one place, the :class:`TrustLedger` — contacts, pressure, purchase experiences,
 honesty, word of mouth and the slow decay toward each customer's baseline all change its arrays.
-The ledger owns the storage and the decay; the compiled phases write single values by the one
-write rule, :func:`sim.model.kernels.trust.set_trust`. Any one customer stays inspectable through
+The ledger owns the storage; the weekly decay is the one rule
+:func:`sim.model.kernels.trust.decay_one_week` (run by the compiled start of the week, and by
+:meth:`TrustLedger.decay_one_week`), and the compiled phases write single values by the one write
+rule, :func:`sim.model.kernels.trust.set_trust`. Any one customer stays inspectable through
 :meth:`CustomerPopulation.view`.
 
 Must not: hold the week's rules (the market and its kernels do) or draw random numbers after
