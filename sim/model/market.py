@@ -90,7 +90,7 @@ class Market(mesa.Model):
         """One week: one compiled call for its phases (two around the Bass diffusion phase, when it is on)."""
         self.week += 1
         if self._state.generator is not self.rng:   # a new generator (Mesa's reset_rng): the kernels draw from it
-            self._state = kernels.KernelState(self._state.__dict__["state"], self.rng)
+            self._state = self._state.with_generator(self.rng)
         if self._diffusing:
             kernels.open_week(self._state, self.week)
             self._diffusion()

@@ -20,7 +20,7 @@ from .sales import next_need_week
 from .state import NEEDS_OUTSIDE, NEVER, NEW_NEEDS
 from .trust import decay_one_week
 
-__all__ = ["start_week", "needs_arise", "expire_needs", "refresh_signal", "end_week"]
+__all__ = ["start_week", "needs_arise", "expire_needs", "refresh_signal", "end_week", "grown"]
 
 # rows of the recorder's series table the end of the week computes (the counters come first, in order)
 REVENUE, MEAN_TRUST, REVIEWS_COUNT, MEAN_RATING, CUSTOMERS_RETAINED, HOURS_USED, MARKET_SHARE, SATISFACTION = (
@@ -29,6 +29,14 @@ REVENUE, MEAN_TRUST, REVIEWS_COUNT, MEAN_RATING, CUSTOMERS_RETAINED, HOURS_USED,
 SALES, FAILURES_FIXED, MINUTES_USED, EXPERIENCES, SATISFACTION_SUM = (
     RECORDED.index(name) for name in ("sales", "failures_fixed", "minutes_used", "experiences", "satisfaction_sum"))
 RUNNING_ROWS = np.array([RECORDED.index(name) for name in RUNNING], dtype=np.int64)
+
+
+@njit(cache=True)
+def grown(a, n, size):
+    """A larger copy of queue array ``a`` (room for ``size`` entries; its first ``n`` kept)."""
+    out = np.empty(size, dtype=a.dtype)
+    out[:n] = a[:n]
+    return out
 
 
 @njit(cache=True)
@@ -52,14 +60,18 @@ def needs_arise(kstate, week):
     """Customers whose next need falls this week enter the market (fits to be drawn); listed in ``new_needs``."""
     st = kstate.state
     cu, wk = st.customers, st.week
-    next_need, fit, new = cu.next_need, cu.fit, wk.new_needs   # arrays unpacked once: the loops read locals
+    next_need, fit, found = cu.next_need, cu.fit, st.scratch.index   # arrays unpacked once: the loops read locals
     in_market, need_since = cu.in_market, cu.need_since
     k = 0
     for c in range(len(next_need)):   # without a branch: the candidates in customer order
-        new[k] = c
+        found[k] = c
         k += next_need[c] == week
+    if k > len(wk.new_needs):
+        wk.new_needs = grown(wk.new_needs, 0, max(k, 2 * len(wk.new_needs)))
+    new = wk.new_needs
     for i in range(k):
-        c = new[i]
+        c = found[i]
+        new[i] = c
         in_market[c] = True
         need_since[c] = week
         next_need[c] = NEVER

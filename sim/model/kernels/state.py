@@ -43,6 +43,8 @@ __all__ = ["KernelState", "State", "Trust", "Customers", "Sellers", "Scratch", "
 
 QUEUES: tuple[str, ...] = ("new_needs", "pending", "warm", "presentations")
 """The queues of :class:`Week`, in the order of its ``sizes``."""
+QUEUE_START = 1024
+"""Entries each queue has room for at first (fewer for smaller markets); compiled code doubles them as needed."""
 NEW_NEEDS, PENDING, WARM, PRESENTATIONS = range(len(QUEUES))
 NEEDS_OUTSIDE, NEWCOMERS = (MARKET_COUNTERS.index("needs_outside"), MARKET_COUNTERS.index("newcomers"))
 
@@ -163,23 +165,26 @@ class Week(NamedTuple):
 
     Sales wait in ``pending`` for next week's after-sales; warm leads (hand-offs from last week,
     then referrals and inbound customers) in ``warm``; booked presentations in ``presentations``.
+    The queues' arrays start small (:data:`QUEUE_START`) and are replaced by larger ones inside
+    compiled code when a week needs more, so this Python tuple may hold outgrown ones: read the
+    queues through compiled code.
     """
 
     budget: np.ndarray         # float64 (seller,): this week's minutes (hours less last week's debt)
     debt: np.ndarray           # float64 (seller,): minutes overspent, carried to next week
     market: np.ndarray         # int64 (MARKET_COUNTERS,): this week's market-wide counts
     sizes: np.ndarray          # int64 (4,): entries in new_needs, pending, warm, presentations
-    new_needs: np.ndarray      # int64 (customer,): customers whose need arose this week
-    pending_c: np.ndarray      # int64 (customer,): sales awaiting after-sales: customer,
-    pending_s: np.ndarray      # int64 (customer,): seller,
-    pending_fit: np.ndarray    # float64 (customer,): and fit
-    warm_c: np.ndarray         # int64 (2 customers + friendships,): warm leads: customer,
+    new_needs: np.ndarray      # int64: customers whose need arose this week
+    pending_c: np.ndarray      # int64: sales awaiting after-sales: customer,
+    pending_s: np.ndarray      # int64: seller,
+    pending_fit: np.ndarray    # float64: and fit
+    warm_c: np.ndarray         # int64: warm leads: customer,
     warm_s: np.ndarray         # int64: seller,
     warm_src: np.ndarray       # int64: and source
-    pres_c: np.ndarray         # int64 (customer,): booked presentations: customer,
-    pres_s: np.ndarray         # int64 (customer,): seller,
-    pres_src: np.ndarray       # int64 (customer,): source,
-    pres_pitch: np.ndarray     # bool (customer,): and whether it is a pitch
+    pres_c: np.ndarray         # int64: booked presentations: customer,
+    pres_s: np.ndarray         # int64: seller,
+    pres_src: np.ndarray       # int64: source,
+    pres_pitch: np.ndarray     # bool: and whether it is a pitch
 
 
 class Record(NamedTuple):
@@ -333,6 +338,12 @@ class KernelState(structref.StructRefProxy):
         self.__dict__["generator"] = generator
         return self
 
+    def with_generator(self, generator: np.random.Generator) -> KernelState:
+        """The same compiled state (queues included) with another generator (after Mesa's ``reset_rng``)."""
+        other = _rewrap(self, generator)
+        other.__dict__.update(state=self.__dict__["state"], generator=generator)
+        return other
+
     def __getattr__(self, name: str) -> Any:
         try:
             return getattr(self.__dict__["state"], name)
@@ -341,6 +352,11 @@ class KernelState(structref.StructRefProxy):
 
 
 structref.define_proxy(KernelState, _KernelStateType, ["state", "rng"])
+
+
+@njit(cache=True)
+def _rewrap(kstate, rng):
+    return KernelState(kstate.state, rng)
 
 
 @njit(cache=True)
@@ -378,7 +394,7 @@ def build_state(market: MarketConfig, population: Any, strategies: Any, reviews:
     cust = {name: getattr(population, name) for name in Customers._fields
             if name not in ("busy", "friend_indptr", "friend_indices")}
     ints = lambda k: np.zeros(k, dtype=np.int64)   # noqa: E731
-    warm = 2 * n + len(population.friends.indices)   # hand-offs, inbound (one per customer) and referrals
+    room = min(n, QUEUE_START)   # the queues start small and grow in compiled code when a week needs more
     if recorder is None:
         record = Record(series=np.zeros((len(WEEKLY_COUNTERS), 0, ns)), market=np.zeros((len(MARKET_COUNTERS), 0)),
                         running=np.zeros((0, ns)), weeks=ints(1), counters=counters.view(np.float64).reshape(ns, -1))
@@ -396,8 +412,8 @@ def build_state(market: MarketConfig, population: Any, strategies: Any, reviews:
                         review_signal=reviews.signal),
         scratch=Scratch(mark=np.full(n, -1, dtype=np.int64), stamp=ints(1), index=ints(n)),
         week=Week(budget=np.zeros(ns), debt=np.zeros(ns) if debt is None else debt, market=ints(len(MARKET_COUNTERS)),
-                  sizes=ints(len(QUEUES)), new_needs=ints(n), pending_c=ints(n), pending_s=ints(n),
-                  pending_fit=np.zeros(n), warm_c=ints(warm), warm_s=ints(warm), warm_src=ints(warm),
-                  pres_c=ints(n), pres_s=ints(n), pres_src=ints(n), pres_pitch=np.zeros(n, dtype=np.bool_)),
+                  sizes=ints(len(QUEUES)), new_needs=ints(room), pending_c=ints(room), pending_s=ints(room),
+                  pending_fit=np.zeros(room), warm_c=ints(room), warm_s=ints(room), warm_src=ints(room),
+                  pres_c=ints(room), pres_s=ints(room), pres_src=ints(room), pres_pitch=np.zeros(room, dtype=np.bool_)),
         record=record,
     ), np.random.default_rng() if rng is None else rng)

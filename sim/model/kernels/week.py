@@ -1,14 +1,14 @@
-"""The whole week in compiled code: its phases in order, passing entries through preallocated queues.
+"""The whole week in compiled code: its phases in order, passing entries through the week's queues.
 
 Owns: the order of the week's phases and the queues between them (the :class:`~.state.Week`
-buffers): last week's sales wait in ``pending`` for after-sales; warm leads (last week's hand-offs,
-then this week's referrals and inbound customers, in that order) in ``warm``; the presentations
-booked by serving warm leads, keeping in touch and prospecting, in that order, in
-``presentations``, held together at the end of the week. One phase is one ``*_phase`` function;
-:func:`open_week` (start, needs arising, needs expiring) and :func:`close_week` (after-sales to the
-records) run them in order, and :func:`run_week` runs both in one call, so a week crosses into
-compiled code once. The market's optional Bass diffusion phase (Python) runs between the two and
-adds its sales with :func:`queue_sales`.
+buffers, grown here when a week needs more room): last week's sales wait in ``pending`` for
+after-sales; warm leads (last week's hand-offs, then this week's referrals and inbound customers,
+in that order) in ``warm``; the presentations booked by serving warm leads, keeping in touch and
+prospecting, in that order, in ``presentations``, held together at the end of the week. One phase
+is one ``*_phase`` function; :func:`open_week` (start, needs arising, needs expiring) and
+:func:`close_week` (after-sales to the records) run them in order, and :func:`run_week` runs both
+in one call, so a week crosses into compiled code once. The market's optional Bass diffusion phase
+(Python) runs between the two and adds its sales with :func:`queue_sales`.
 
 Must not: hold a rule of the phases (they live in the phase modules); it only moves entries between them.
 """
@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit
 
 from .after_sales import after_sales
-from .bookkeeping import end_week, expire_needs, needs_arise, refresh_signal, start_week
+from .bookkeeping import end_week, expire_needs, grown, needs_arise, refresh_signal, start_week
 from .contacts import customers_seek, keep_in_touch, prospect, serve_warm_leads
 from .presentations import hold_presentations
 from .state import HANDOFF, INBOUND, NEW, NEW_NEEDS, NEWCOMERS, PENDING, PRESENTATIONS, REFERRAL, REPEAT, WARM
@@ -34,7 +34,9 @@ def queue_sales(kstate, c, s, fit):
     wk = kstate.state.week
     n = wk.sizes[PENDING]
     if n + len(c) > len(wk.pending_c):
-        raise IndexError("more sales this week than customers")
+        size = max(n + len(c), 2 * len(wk.pending_c))
+        wk.pending_c, wk.pending_s, wk.pending_fit = (grown(wk.pending_c, n, size), grown(wk.pending_s, n, size),
+                                                      grown(wk.pending_fit, n, size))
     qc, qs, qf = wk.pending_c, wk.pending_s, wk.pending_fit   # unpacked once: the loop reads locals
     for i in range(len(c)):
         qc[n + i], qs[n + i], qf[n + i] = c[i], s[i], fit[i]
@@ -45,7 +47,9 @@ def queue_sales(kstate, c, s, fit):
 def _queue_warm(wk, c, s, source):
     n = wk.sizes[WARM]
     if n + len(c) > len(wk.warm_c):
-        raise IndexError("more warm leads than room for them")
+        size = max(n + len(c), 2 * len(wk.warm_c))
+        wk.warm_c, wk.warm_s, wk.warm_src = grown(wk.warm_c, n, size), grown(wk.warm_s, n, size), grown(wk.warm_src, n,
+                                                                                                         size)
     qc, qs, qsrc = wk.warm_c, wk.warm_s, wk.warm_src
     for i in range(len(c)):
         qc[n + i], qs[n + i], qsrc[n + i] = c[i], s[i], source
@@ -56,7 +60,9 @@ def _queue_warm(wk, c, s, source):
 def _queue_presentations(wk, c, s, src, pitch):
     n = wk.sizes[PRESENTATIONS]
     if n + len(c) > len(wk.pres_c):
-        raise IndexError("more presentations this week than customers")
+        size = max(n + len(c), 2 * len(wk.pres_c))
+        wk.pres_c, wk.pres_s = grown(wk.pres_c, n, size), grown(wk.pres_s, n, size)
+        wk.pres_src, wk.pres_pitch = grown(wk.pres_src, n, size), grown(wk.pres_pitch, n, size)
     qc, qs, qsrc, qp = wk.pres_c, wk.pres_s, wk.pres_src, wk.pres_pitch
     for i in range(len(c)):
         qc[n + i], qs[n + i], qsrc[n + i], qp[n + i] = c[i], s[i], src[i], pitch
