@@ -274,10 +274,9 @@ def cold_list(n, st, rng, week):
         if len(others) == 0:
             others = np.empty(N, dtype=np.int64)
         k = 0
-        for c in range(N):   # the rest without replacement among the fresh customers not drawn yet
-            if mark[c] != stamp and last_seller[c] != s and last_contact[c, s] <= oldest:
-                others[k] = c
-                k += 1
+        for c in range(N):   # the rest without replacement among the fresh customers not drawn yet (no branch)
+            others[k] = c
+            k += (mark[c] != stamp) & (last_seller[c] != s) & (last_contact[c, s] <= oldest)
         take = min(n[s] - got, k)
         for i in range(take):   # partial Fisher-Yates
             j = i + integer_below(rng, k - i)
