@@ -9,6 +9,7 @@ Modules, one per concern:
 
 * :mod:`.cache` -- where the compiled kernels are cached; damaged files are rebuilt;
 * :mod:`.state` -- the named state (parameters, knobs, counters, arrays), built in one place;
+* :mod:`.refs` -- the structure-reference types the state's groups have inside compiled code;
 * :mod:`.trust` -- ledger read/write, willingness, trust as seen, pressure, contact gain;
 * :mod:`.draws` -- a bounded integer and a permutation, numba's own draws without its per-call overhead;
 * :mod:`.budget` -- spending minutes, which tasks fit, booking presentation time;

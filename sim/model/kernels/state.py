@@ -35,6 +35,22 @@ from ...strategy import STRATEGY_KNOBS
 from ..customers import NEVER, NO_CONTACT
 from ..funnel import COUNTER_DTYPE, MARKET_COUNTERS, WEEKLY_COUNTERS, Source
 from .after_sales import neutral_satisfaction
+from .refs import (
+    CustomersRef,
+    RecordRef,
+    ScratchRef,
+    SellersRef,
+    StateRef,
+    TrustRef,
+    WeekRef,
+    _CustomersType,
+    _RecordType,
+    _ScratchType,
+    _SellersType,
+    _StateType,
+    _TrustType,
+    _WeekType,
+)
 
 __all__ = ["KernelState", "State", "Trust", "Customers", "Sellers", "Scratch", "Week", "Record", "build_state",
            "market_params", "strategy_knobs", "MARKET_FIELDS", "DERIVED", "KNOB_FIELDS", "COUNTER_DTYPE", "PYTHON_ONLY",
@@ -238,7 +254,7 @@ def strategy_knobs(table: Any) -> np.ndarray:
 
 
 class _Group(types.StructRef):
-    """numba's type of one group of the state inside compiled code (a reference, counted once)."""
+    """numba's type of the kernels' state wrapper (fields are never literal types)."""
 
     def preprocess_fields(self, fields: Any) -> tuple:
         return tuple((name, types.unliteral(typ)) for name, typ in fields)
@@ -247,73 +263,6 @@ class _Group(types.StructRef):
 @structref.register
 class _KernelStateType(_Group):
     """numba's type of :class:`KernelState` (fields ``state`` and ``rng``)."""
-
-
-@structref.register
-class _StateType(_Group):
-    """numba's type of :class:`State` inside compiled code."""
-
-
-@structref.register
-class _TrustType(_Group):
-    """numba's type of :class:`Trust` inside compiled code."""
-
-
-@structref.register
-class _CustomersType(_Group):
-    """numba's type of :class:`Customers` inside compiled code."""
-
-
-@structref.register
-class _SellersType(_Group):
-    """numba's type of :class:`Sellers` inside compiled code."""
-
-
-@structref.register
-class _ScratchType(_Group):
-    """numba's type of :class:`Scratch` inside compiled code."""
-
-
-@structref.register
-class _WeekType(_Group):
-    """numba's type of :class:`Week` inside compiled code."""
-
-
-@structref.register
-class _RecordType(_Group):
-    """numba's type of :class:`Record` inside compiled code."""
-
-
-class StateRef(structref.StructRefProxy):
-    """:class:`State` as compiled code holds it: each group a reference, so reading one costs one count.
-
-    A ``NamedTuple`` of arrays is copied field by field whenever compiled code reads it, each
-    array's reference count touched; a structure reference is counted once. Same field names.
-    """
-
-
-class TrustRef(structref.StructRefProxy):
-    """:class:`Trust` as compiled code holds it (same fields)."""
-
-
-class CustomersRef(structref.StructRefProxy):
-    """:class:`Customers` as compiled code holds it (same fields)."""
-
-
-class SellersRef(structref.StructRefProxy):
-    """:class:`Sellers` as compiled code holds it (same fields)."""
-
-
-class ScratchRef(structref.StructRefProxy):
-    """:class:`Scratch` as compiled code holds it (same fields)."""
-
-
-class WeekRef(structref.StructRefProxy):
-    """:class:`Week` as compiled code holds it (same fields)."""
-
-
-class RecordRef(structref.StructRefProxy):
-    """:class:`Record` as compiled code holds it (same fields)."""
 
 
 for _proxy, _type, _tuple in ((StateRef, _StateType, State), (TrustRef, _TrustType, Trust),
