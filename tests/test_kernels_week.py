@@ -13,7 +13,7 @@ import pytest
 from numba import njit
 
 import sim
-from sim.model.kernels import draws
+from sim.model.kernels import draws, state
 
 PHASES = ("_start_week", "_needs_arise", "_expire_needs", "_diffusion", "_after_sales", "_customers_seek",
           "_serve_warm_leads", "_keep_in_touch", "_prospect", "_hold_presentations", "_end_week")
@@ -114,3 +114,21 @@ def test_fast_draws_are_numbas_own_draw_for_draw() -> None:
     for mine, theirs in zip(_draws(a, highs, sizes, True), _draws(b, highs, sizes, False), strict=True):
         np.testing.assert_array_equal(mine, theirs)
     assert a.bit_generator.state == b.bit_generator.state
+
+
+def test_queues_grow_when_a_week_needs_more_room(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same run whether the week's queues start with room for 1,024 entries or for one.
+
+    Half-way, each gets a new generator (Mesa's ``reset_rng``): the compiled state, grown queues
+    included, carries on.
+    """
+    cfg = config(**{"network.mean_degree": 12.0})
+    roomy = sim.Market(cfg, rng=6)
+    monkeypatch.setattr(state, "QUEUE_START", 1)
+    tight = sim.Market(cfg, rng=6)
+    assert len(tight._state.week.pending_c) == 1 < len(roomy._state.week.pending_c)
+    for model in (roomy, tight):
+        model.run(cfg.weeks // 2)
+        model.reset_rng(3)
+        model.run()
+    np.testing.assert_array_equal(roomy.recorder.table, tight.recorder.table)
