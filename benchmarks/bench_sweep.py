@@ -33,8 +33,10 @@ steady), 254-274 ms CPU per run, so about 455 runs/min on 2 idle cores. After: 1
 runs/min, 173-182 ms; 2 workers 200-251 runs/min wall (264-340 steady), 174-224 ms, about 610
 runs/min on 2 idle cores. Issue 12 started from about 515 runs/min
 (:data:`ISSUE_START_RUNS_PER_MIN`, quiet machine); its target is 2,000 runs/min on 2 workers, which
-needs at most 60 ms of CPU per run: the model's 520 weekly steps alone take 150-190 ms, about 120-150
-ms of it whatever the market's size (section 2), so the target is not reachable from the sweep layer.
+needs at most 60 ms of CPU per run: the model's 520 weekly steps alone took 150-190 ms, about 120-150
+ms of it whatever the market's size (section 2), so the target was not reachable from the sweep layer.
+With the whole week in one compiled call (branch wt6-fuse) the steps take about 45-65 ms, 13-15 ms of
+it fixed, and 2 workers reach about 1,860 runs/min on idle cores (65 ms CPU per run, load 3.3).
 """
 
 from __future__ import annotations
@@ -274,8 +276,8 @@ def phases(runs: int) -> dict[str, float]:
     floor = 2 * 60_000 / ms["model steps"]
     print(f"  floor set by the model steps alone on 2 idle cores: {floor:.0f} runs/min; of the model's "
           f"{ms['model steps']:.0f} ms, {ms['model steps, 200 customers (fixed cost)']:.0f} ms do not depend on "
-          f"the market's size (520 weeks x about ten compiled phases called from Python, Mesa's step and "
-          f"data collection)   load {load()}")
+          f"the market's size (520 weeks of one compiled call each: the week's contacts, which the hours set, "
+          f"and Mesa's step)   load {load()}")
     ms["floor_2_cores_runs_per_min"] = floor
     return ms
 

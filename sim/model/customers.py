@@ -2,8 +2,10 @@
 
 Trust lives in one place, the :class:`TrustLedger` — contacts, pressure, purchase experiences,
 honesty, word of mouth and the slow decay toward each customer's baseline all change its arrays.
-The ledger owns the storage and the decay; the compiled phases write single values by the one
-write rule, :func:`sim.model.kernels.trust.set_trust`. Any one customer stays inspectable through
+The ledger owns the storage; the weekly decay is the one rule
+:func:`sim.model.kernels.trust.decay_one_week` (run by the compiled start of the week, and by
+:meth:`TrustLedger.decay_one_week`), and the compiled phases write single values by the one write
+rule, :func:`sim.model.kernels.trust.set_trust`. Any one customer stays inspectable through
 :meth:`CustomerPopulation.view`.
 
 Must not: hold the week's rules (the market and its kernels do) or draw random numbers after
@@ -32,9 +34,10 @@ class TrustLedger:
     """Trust of every customer toward every seller, in [0, 1].
 
     Trust decays toward each customer's baseline at ``decay`` per week. Storing the deviation
-    from baseline divided by a shared decay factor makes the weekly decay free (one multiply of
-    a scalar) instead of a pass over customers x sellers; column sums are kept up to date on
-    every write so mean trust per seller ("mind share") is also O(1).
+    from baseline divided by a shared decay factor (:attr:`scale`, kept in ``scale_box``) makes the
+    weekly decay free (one multiply of a scalar) instead of a pass over customers x sellers;
+    column sums are kept up to date on every write so mean trust per seller ("mind share") is
+    also O(1).
 
     Attributes:
         base: float32 (customer,), each customer's baseline trust.
@@ -49,36 +52,37 @@ class TrustLedger:
         self.base = base.astype(np.float32)
         self._dev = (np.clip(initial, 1e-6, 1.0 - 1e-6) - self.base[:, None]).astype(np.float32)
         self.deviation = self._dev.reshape(-1)   # a view: (customer, seller) -> customer * n_sellers + seller
-        self._scale = 1.0
+        self.scale_box = np.ones(1)   # the shared scale, in an array the compiled phases decay in place
         self._decay = float(decay)
         self.column_sums = self._dev.sum(axis=0, dtype=np.float64)
         self.base_sum = np.array([self.base.sum(dtype=np.float64)])
         self.n, self.n_sellers = self._dev.shape
 
     def decay_one_week(self) -> None:
-        """Move every trust value a fraction ``decay`` of the way back to its baseline."""
-        self._scale *= 1.0 - self._decay
-        if self._scale < 1e-4:
-            self._dev *= np.float32(self._scale)
-            self._scale = 1.0
-            self.column_sums[:] = self._dev.sum(axis=0, dtype=np.float64)   # in place: compiled kernels hold it
+        """Move every trust value a fraction ``decay`` of the way back to its baseline.
+
+        The rule is :func:`sim.model.kernels.trust.decay_one_week` (the compiled start of the week runs it).
+        """
+        from .kernels.trust import decay_one_week  # here, not at the top: the kernels' state imports this module
+
+        decay_one_week(self.scale_box, self.deviation, self.column_sums, self._decay)
 
     @property
     def scale(self) -> float:
         """Shared factor of the stored deviations (trust = base + scale x deviation)."""
-        return self._scale
+        return float(self.scale_box[0])
 
     def rows(self, idx: np.ndarray) -> np.ndarray:
         """Trust of customers ``idx`` toward every seller, shape (len(idx), n_sellers)."""
-        return self.base[idx, None] + self._scale * self._dev[idx]
+        return self.base[idx, None] + self.scale * self._dev[idx]
 
     def mean_by_seller(self) -> np.ndarray:
         """Mean trust toward each seller over all customers (mind share)."""
-        return (self.base_sum[0] + self._scale * self.column_sums) / self.n
+        return (self.base_sum[0] + self.scale * self.column_sums) / self.n
 
     def full(self) -> np.ndarray:
         """The whole (customers x sellers) trust matrix (a copy)."""
-        return self.base[:, None] + self._scale * self._dev
+        return self.base[:, None] + self.scale * self._dev
 
 
 @dataclass(frozen=True)

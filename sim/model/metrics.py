@@ -38,48 +38,43 @@ ASK_COUNTERS: tuple[str, ...] = ("referral_asks", "asks_disappointed", "review_i
 per seller in the summary."""
 
 
+RECORDED: tuple[str, ...] = WEEKLY_COUNTERS + STATE_SERIES
+"""Every series the recorder keeps, in the order of the rows of its table (the counters first)."""
+RUNNING: tuple[str, ...] = ("revenue", "sales", "referrals_received")
+"""Series whose run totals are kept up to date every week (:meth:`Recorder.cumulative` in O(1))."""
+
+
 class Recorder:
-    """Preallocated (weeks x sellers) arrays, one per series; filled once a week."""
+    """Preallocated (weeks x sellers) arrays, one per series; filled once a week.
+
+    The arrays are views of one table, ``table[RECORDED.index(name)]``, which the compiled end of the
+    week (:func:`sim.model.kernels.bookkeeping.end_week`) fills in place; ``data[name]`` is the view
+    of one series, ``market[name]`` of one market-wide count, ``running[name]`` a run total.
+    """
 
     def __init__(self, weeks: int, n_sellers: int) -> None:
-        names = set(STATE_SERIES) | set(WEEKLY_COUNTERS)
-        self.data = {name: np.zeros((weeks, n_sellers)) for name in names}
-        self.market = {name: np.zeros(weeks) for name in MARKET_COUNTERS}
-        self.weeks_recorded = 0
+        self.table = np.zeros((len(RECORDED), weeks, n_sellers))
+        self.data = {name: self.table[i] for i, name in enumerate(RECORDED)}
+        self.market_table = np.zeros((len(MARKET_COUNTERS), weeks))
+        self.market = {name: self.market_table[i] for i, name in enumerate(MARKET_COUNTERS)}
+        self.totals = np.zeros((len(RUNNING), n_sellers))
+        self.running = {name: self.totals[i] for i, name in enumerate(RUNNING)}
+        self.recorded = np.zeros(1, dtype=np.int64)   # weeks recorded (advanced by the compiled end of the week)
         self._cum: dict[str, np.ndarray] = {}
-        self.running = {name: np.zeros(n_sellers) for name in ("revenue", "sales", "referrals_received")}
+        self._cum_weeks = 0
 
-    def record(self, model: Market) -> None:
-        """Store this week's counters and state for every seller."""
-        w = self.weeks_recorded
-        cnt = model.counters.values
-        for name, arr in cnt.items():
-            self.data[name][w] = arr
-        sales = cnt["sales"]
-        total = sales.sum()
-        d = self.data
-        d["revenue"][w] = (sales - model.market.recovery_refund * cnt["failures_fixed"]) * model.market.price
-        d["mean_trust"][w] = model.customers.trust.mean_by_seller()
-        d["reviews_count"][w] = model.reviews.count
-        d["mean_rating"][w] = model.reviews.mean_rating
-        d["customers_retained"][w] = model.book
-        d["hours_used"][w] = cnt["minutes_used"] / 60.0
-        for name, value in model.market_counts.items():
-            self.market[name][w] = value
-        resolved = total + model.market_counts["needs_outside"]   # the whole market: sellers + outside option
-        d["market_share"][w] = sales / resolved if resolved > 0 else 0.0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            d["satisfaction"][w] = np.where(cnt["experiences"] > 0,
-                                            cnt["satisfaction_sum"] / np.maximum(cnt["experiences"], 1), np.nan)
-        self.weeks_recorded = w + 1
-        self._cum.clear()
-        for name, total in self.running.items():
-            total += d[name][w]
+    @property
+    def weeks_recorded(self) -> int:
+        """Weeks recorded so far."""
+        return int(self.recorded[0])
 
     def cumulative(self, name: str) -> np.ndarray:
         """Total of a series so far, per seller."""
         if name in self.running:
             return self.running[name]
+        if self._cum_weeks != self.weeks_recorded:
+            self._cum.clear()
+            self._cum_weeks = self.weeks_recorded
         if name not in self._cum:
             self._cum[name] = self.data[name][: self.weeks_recorded].sum(axis=0)
         return self._cum[name]

@@ -2,8 +2,9 @@
 
 Reviews are written after each sale in the compiled after-sales phase
 (:func:`sim.model.kernels.after_sales`), which adds to the board's counts and rating sums; the
-board turns them into the public signal (:meth:`ReviewBoard.refresh`), the one place it is
-computed. How readers see a seller through the signal is the one rule
+public signal is computed by one rule, :func:`sim.model.kernels.bookkeeping.refresh_signal`,
+which the week's after-sales phase runs in compiled code and :meth:`ReviewBoard.refresh` runs on
+the board. How readers see a seller through the signal is the one rule
 :func:`sim.model.kernels.trust.effective_trust`, which :meth:`ReviewBoard.effective_trust` applies
 to arrays.
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..config import MarketConfig
+from .kernels.bookkeeping import refresh_signal
 from .kernels.trust import effective_trust
 
 __all__ = ["ReviewBoard"]
@@ -27,7 +29,7 @@ class ReviewBoard:
         count: float64 (seller,), reviews so far; added to in place by the compiled after-sales phase.
         rating_sum: float64 (seller,), sum of the star ratings; added to in place likewise.
         signal: float64 (seller,), the public rating signal in [-1, 1] (0 = no information), refreshed
-            in place by :meth:`refresh`; the compiled phases hold this array.
+            in place (by the compiled week, or :meth:`refresh`); the compiled phases hold this array.
     """
 
     def __init__(self, n_sellers: int, market: MarketConfig) -> None:
@@ -46,12 +48,10 @@ class ReviewBoard:
         """Recompute the public signal from the counts and rating sums.
 
         Confidence ``count / (count + review_prior)`` times the mean rating's distance from three
-        stars, scaled to [-1, 1]. The market calls this after the after-sales phase posted reviews.
+        stars, scaled to [-1, 1]: the one rule :func:`sim.model.kernels.bookkeeping.refresh_signal`,
+        which the week's compiled after-sales phase runs after it posted reviews.
         """
-        conf = self.count / (self.count + self.market.review_prior) if self.market.review_prior > 0 \
-            else (self.count > 0).astype(float)
-        mean = np.where(self.count > 0, self.rating_sum / np.maximum(self.count, 1), 3.0)
-        self.signal[:] = conf * (mean - 3.0) / 2.0   # in place: compiled kernels hold this array
+        refresh_signal(self.count, self.rating_sum, float(self.market.review_prior), self.signal)
 
     def effective_trust(self, trust: np.ndarray, readers: np.ndarray) -> np.ndarray:
         """Trust toward every seller as customers see it before choosing (readers shifted by the rating).

@@ -4,8 +4,9 @@ Owns: the compiled after-sales phase (:func:`after_sales`) for last week's sales
 (:func:`spread_word`): stories to friends move their trust (summed per friend and seller) and good
 stories to friends with an open need become referrals.
 
-Reviews are added to the board's counts and rating sums; the market then refreshes the public
-signal (:meth:`sim.model.reviews.ReviewBoard.refresh`), so the signal is computed in one place.
+Reviews are added to the board's counts and rating sums; the week's after-sales phase
+(:func:`sim.model.kernels.week.after_sales_phase`) then refreshes the public signal
+(:func:`sim.model.kernels.bookkeeping.refresh_signal`), so the signal is computed in one place.
 
 Must not: sell, book presentations or touch customers other than last week's buyers and their
 friends.

@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .draws import permutation
+
 __all__ = ["spend", "within_budget", "book", "next_stamp"]
 
 SLACK = 1e-9
@@ -67,7 +69,7 @@ def within_budget(wanted, sel, cost, avail, rng):
             done[j] = True
         return done
     used = np.zeros(ns)
-    for q in rng.permutation(m):
+    for q in permutation(rng, m):
         j = idx[q]
         used[sel[j]] += cost[j]          # cumulative in the random order, as a running sum
         if used[sel[j]] <= avail[sel[j]] + SLACK:

@@ -4,7 +4,7 @@ Owns: the compiled contact phases of the week, in order: :func:`customers_seek` 
 a new need go by themselves to a seller they trust), :func:`serve_warm_leads` (referrals,
 returning and inbound customers straight to a presentation), :func:`keep_in_touch` (contacting
 one's own customers) and :func:`prospect` (cold leads, from :func:`cold_list`). Each returns the
-presentations it booked; the market holds them together at the end of the week.
+presentations it booked; the week (:mod:`.week`) holds them together at its end.
 
 Must not: hold presentations or close sales (except the loyal repeat buyers of the lifetime-value
 limit in :func:`customers_seek`), nor refresh the review signal.
@@ -16,6 +16,7 @@ import numpy as np
 from numba import njit
 
 from .budget import book, next_stamp, spend, within_budget
+from .draws import integer_below, permutation
 from .population import move
 from .sales import accept, fit_of, sell_one
 from .state import REPEAT
@@ -118,7 +119,7 @@ def serve_warm_leads(c, s, src, kstate, rng, week, scale):
     ks = np.empty(k, dtype=np.int64)
     ksrc = np.empty(k, dtype=np.int64)
     m = 0
-    for q in rng.permutation(k):   # the first entry of each live customer in a random order
+    for q in permutation(rng, k):   # the first entry of each live customer in a random order
         ci = c[q]
         if in_market[ci] and mark[ci] != stamp:
             mark[ci] = stamp
@@ -193,7 +194,7 @@ def keep_in_touch(kstate, rng, week, scale):
     for q in range(m):   # due customers in random order (partial Fisher-Yates) until every seller's time is used
         if nt == target:
             break
-        j = q + rng.integers(0, m - q)
+        j = q + integer_below(rng, m - q)
         due[q], due[j] = due[j], due[q]
         c = due[q]
         s = last_seller[c]
@@ -257,7 +258,7 @@ def cold_list(n, st, rng, week):
         got = 0
         if n[s] * 4 <= N:
             for _ in range(2 * n[s] + 16):
-                c = rng.integers(0, N)
+                c = integer_below(rng, N)
                 if mark[c] == stamp:
                     continue
                 mark[c] = stamp
@@ -273,13 +274,12 @@ def cold_list(n, st, rng, week):
         if len(others) == 0:
             others = np.empty(N, dtype=np.int64)
         k = 0
-        for c in range(N):   # the rest without replacement among the fresh customers not drawn yet
-            if mark[c] != stamp and last_seller[c] != s and last_contact[c, s] <= oldest:
-                others[k] = c
-                k += 1
+        for c in range(N):   # the rest without replacement among the fresh customers not drawn yet (no branch)
+            others[k] = c
+            k += (mark[c] != stamp) & (last_seller[c] != s) & (last_contact[c, s] <= oldest)
         take = min(n[s] - got, k)
         for i in range(take):   # partial Fisher-Yates
-            j = i + rng.integers(0, k - i)
+            j = i + integer_below(rng, k - i)
             others[i], others[j] = others[j], others[i]
             oc[e], os_[e] = others[i], s
             e += 1
@@ -337,7 +337,7 @@ def prospect(kstate, rng, week, scale):
     bc = np.empty(na, dtype=np.int64)
     bs = np.empty(na, dtype=np.int64)
     nb = 0
-    for q in rng.permutation(na):   # one presentation a week: one accepted seller at random
+    for q in permutation(rng, na):   # one presentation a week: one accepted seller at random
         ci = ac[q]
         if mark[ci] != stamp:
             mark[ci] = stamp

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .draws import integer_below
 from .state import NEVER, NO_CONTACT
 from .trust import TRUST_MAX, TRUST_MIN
 
@@ -43,40 +44,45 @@ def move(st, rng, week, scale):
         return 0
     a = p.skepticism_mean * p.skepticism_concentration
     b = (1.0 - p.skepticism_mean) * p.skepticism_concentration
+    # arrays unpacked once: the loop reads locals
+    last_seller, skepticism, fit, last_contact = cu.last_seller, cu.skepticism, cu.fit, cu.last_contact
+    purchases_with, reads_reviews, in_market = cu.purchases_with, cu.reads_reviews, cu.in_market
+    next_need, purchases, reviews_written, book = cu.next_need, cu.purchases, cu.reviews_written, se.book
+    base_of, t_base_sum, t_column_sums, t_deviation = tr.base, tr.base_sum, tr.column_sums, tr.deviation
     mark = st.scratch.mark
     stamp = st.scratch.stamp
     stamp[0] += 1
     moved = 0
     for _ in range(k):
-        c = rng.integers(0, n)
+        c = integer_below(rng, n)
         if mark[c] == stamp[0]:   # drawn twice this week: one move
             continue
         mark[c] = stamp[0]
         moved += 1
-        prev = cu.last_seller[c]
+        prev = last_seller[c]
         if prev >= 0:
-            se.book[prev] -= 1
-        cu.last_seller[c] = -1
+            book[prev] -= 1
+        last_seller[c] = -1
         skep = np.float32(rng.beta(a, b)) if p.skepticism_mean > 0.0 else np.float32(0.0)
-        cu.skepticism[c] = skep
-        old_base = np.float64(tr.base[c])
-        tr.base[c] = np.float32(p.baseline_trust * (1.0 - np.float64(skep)))
-        base = np.float64(tr.base[c])
-        tr.base_sum[0] += base - old_base
+        skepticism[c] = skep
+        old_base = np.float64(base_of[c])
+        base_of[c] = np.float32(p.baseline_trust * (1.0 - np.float64(skep)))
+        base = np.float64(base_of[c])
+        t_base_sum[0] += base - old_base
         for s in range(ns):
             v = base + rng.normal(0.0, p.trust_noise) if p.trust_noise > 0.0 else base
             v = min(max(v, TRUST_MIN), TRUST_MAX)
             j = c * ns + s
             new = np.float32((v - base) / scale)
-            tr.column_sums[s] += np.float64(new) - np.float64(tr.deviation[j])
-            tr.deviation[j] = new
-            cu.fit[c, s] = np.nan
-            cu.last_contact[c, s] = NO_CONTACT
-            cu.purchases_with[c, s] = 0
-        cu.reads_reviews[c] = rng.random() < p.review_readers
-        cu.in_market[c] = False
+            t_column_sums[s] += np.float64(new) - np.float64(t_deviation[j])
+            t_deviation[j] = new
+            fit[c, s] = np.nan
+            last_contact[c, s] = NO_CONTACT
+            purchases_with[c, s] = 0
+        reads_reviews[c] = rng.random() < p.review_readers
+        in_market[c] = False
         w = week + rng.geometric(1.0 / p.purchase_cycle_weeks)
-        cu.next_need[c] = NEVER if w > NEVER else w
-        cu.purchases[c] = 0
-        cu.reviews_written[c] = 0
+        next_need[c] = NEVER if w > NEVER else w
+        purchases[c] = 0
+        reviews_written[c] = 0
     return moved

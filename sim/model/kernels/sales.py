@@ -2,8 +2,9 @@
 
 Owns: the fit draw (Beta, once per customer, seller and need), whether a prospect accepts a
 presentation, what one sale changes (need met, next need scheduled, books, loyalty counters and the
-sale's source), and the week of a customer's next need. The phase entry points :func:`sell`,
-:func:`fits` and :func:`next_needs` serve the market's own vectorised phases.
+sale's source), and the week of a customer's next need. The entry points :func:`sell` and
+:func:`fits` serve the market's vectorised diffusion phase, :func:`next_needs` draws next needs
+for many customers at once.
 
 Must not: spend time or decide who meets whom (budget and contact phases do that).
 """
@@ -19,7 +20,7 @@ from .trust import effective_trust, trust_of, willingness, with_pressure
 __all__ = ["fit_of", "next_need_week", "sell_one", "accept", "sell", "fits", "next_needs"]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def fit_of(c, s, fit, p, rng):
     """Fit of seller ``s``'s offering with customer ``c``'s current need, drawn (Beta) once per need."""
     f = fit[c, s]
@@ -29,7 +30,7 @@ def fit_of(c, s, fit, p, rng):
     return np.float64(f)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def next_need_week(p, rng, week, after_sale):
     """Week of the customer's next need (geometric gap), ``NEVER`` for one-off purchases.
 
@@ -46,7 +47,7 @@ def next_need_week(p, rng, week, after_sale):
     return w
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def sell_one(st, c, s, src, rng, week):
     """One sale: need met, next need scheduled, books, loyalty counters and the sale's source.
 
@@ -83,7 +84,7 @@ def sell_one(st, c, s, src, rng, week):
         cnt[s].sales_inbound += 1.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def accept(tr, reader, signal, p, k, ns, c, s, rng, scale):
     """Does a prospect agree to a presentation? Steeply more likely above the trust threshold.
 

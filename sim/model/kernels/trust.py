@@ -7,7 +7,8 @@ phase), so the rule exists once.
 
 Trust is read and written exactly as :class:`~sim.model.customers.TrustLedger` stores it: float32
 deviation from the customer's base divided by the shared ``scale``, clipped to [1e-6, 1 - 1e-6] on
-every write, with the per-seller column sums kept up to date.
+every write, with the per-seller column sums kept up to date; :func:`decay_one_week` is the weekly
+decay (the ledger's own method runs it too).
 
 Must not: draw random numbers, spend time or count anything (the phases do that).
 """
@@ -17,11 +18,33 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["trust_of", "set_trust", "willingness", "effective_trust", "with_pressure", "contact_minutes",
-           "contact_cost", "contact_gain", "experience_step", "contact"]
+__all__ = ["decay_one_week", "trust_of", "set_trust", "willingness", "effective_trust", "with_pressure",
+           "contact_minutes", "contact_cost", "contact_gain", "experience_step", "contact"]
 
 TRUST_MIN, TRUST_MAX = 1e-6, 1.0 - 1e-6
 """Stored trust stays a hair inside [0, 1] so float32 storage never reads back outside it."""
+
+
+@njit(cache=True)
+def decay_one_week(scale, deviation, column_sums, rate):
+    """Move every trust value a fraction ``rate`` of the way back to its baseline (the shared ``scale``).
+
+    Decay is one multiply of the shared scale (``scale``: float64 (1,)); when the scale falls below
+    1e-4 it is folded into the float32 deviations and reset to 1, and the column sums are recounted
+    in customer order.
+    """
+    scale[0] *= 1.0 - rate
+    if scale[0] < 1e-4:
+        f = np.float32(scale[0])
+        for j in range(len(deviation)):
+            deviation[j] = deviation[j] * f
+        scale[0] = 1.0
+        ns = len(column_sums)
+        for s in range(ns):
+            acc = np.float64(deviation[s])
+            for j in range(s + ns, len(deviation), ns):
+                acc += np.float64(deviation[j])
+            column_sums[s] = acc
 
 
 @njit(cache=True, inline="always")
@@ -120,7 +143,7 @@ def experience_step(t, v, weight):
     return t + weight * v * 4.0 * t * (1.0 - t)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def contact(tr, last_contact, p, k, ns, c, s, pitch, logged, week, scale):
     """One conversation: interest builds trust, pressure on a pitch costs it; logs the contact week.
 
