@@ -61,7 +61,7 @@ MAXIMUM_FINDINGS: dict[str, str] = {
                       "(349,821 vs 347,142; 52,781 vs 50,083); issue 9",
     "invites_reviews": "a real finding, measured 2026-12-01 with the presets searched with a fix's money cost "
                        "(12 replicates): at 1 a seller never earns significantly less than at its preset; lower by "
-                       "mean in 6 of the 10 pairs where reviews exist (baseline relationship 348,894 vs 349,821 at "
+                       "mean in 5 of the 10 pairs where reviews exist (baseline relationship 348,894 vs 349,821 at "
                        "0.5; large_anonymous relationship 144,617 vs 146,171), higher in scam_wary (relationship "
                        "56,646 vs 52,781) and for the numbers game in baseline (187,594 vs 183,602 at 0.2). Its "
                        "costs are ask_minutes per invitation and bad reviews from invited dissatisfied buyers: the "
