@@ -9,7 +9,8 @@ Usage::
 
 Four measurements:
 
-1. **Runs per minute at the baseline size** (2,000 customers, 4 sellers, 520 weeks) with 1 worker
+1. **Runs per minute at the baseline size** (``--customers``, default the shipped baseline's; 4 sellers,
+   520 weeks) with 1 worker
    (in this process) and 1..N local worker processes (``--workers``): wall time of the whole
    ``run_sweep`` call (worker start-up included), the steady rate (first to last finished run),
    and the **CPU time per run** summed over this process and every worker (user + system, read
@@ -35,7 +36,7 @@ runs/min on 2 idle cores. Issue 12 started from about 515 runs/min
 (:data:`ISSUE_START_RUNS_PER_MIN`, quiet machine); its target is 2,000 runs/min on 2 workers, which
 needs at most 60 ms of CPU per run: the model's 520 weekly steps alone took 150-190 ms, about 120-150
 ms of it whatever the market's size (section 2), so the target was not reachable from the sweep layer.
-With the whole week in one compiled call (branch wt6-fuse) the steps take about 45-65 ms, 13-15 ms of
+With the whole week in one compiled call (the fused week) the steps take about 45-65 ms, 13-15 ms of
 it fixed, and 2 workers reach about 1,860 runs/min on idle cores (65 ms CPU per run, load 3.3).
 """
 
@@ -58,6 +59,8 @@ BEFORE_CPU_MS_PER_RUN = 264.0
 """2 workers, baseline size, steady CPU per run over all processes, before the array-based rows."""
 BEFORE_IDLE_RUNS_PER_MIN = 455.0
 """The same, as runs per minute on 2 idle cores (2 x 60 s / CPU per run)."""
+OLD_BASELINE_CUSTOMERS = 2000
+"""The baseline's size when the figures above were taken (it is 10,000 households since 2026-12-01)."""
 
 
 def _tree() -> Path:
@@ -195,12 +198,14 @@ def ratio(x: float, ref: float) -> str:
     return f"x{x / ref:.2f}" if ref == ref else "n/a"
 
 
-def throughput(tmpdir: Path, runs: int, workers: list[int]) -> dict:
-    """Section 1: baseline-size runs/min for each worker count, CPU per run, idle-core estimate."""
-    print(f"== 1. throughput at the baseline size (2,000 customers, 4 sellers, 520 weeks), {runs} runs   "
-          f"load {load()}")
+def throughput(tmpdir: Path, runs: int, workers: list[int], customers: int) -> dict:
+    """Section 1: runs/min at ``customers`` for each worker count, CPU per run, idle-core estimate."""
+    print(f"== 1. throughput at {customers:,} customers, 4 sellers, 520 weeks, {runs} runs   load {load()}")
+    if customers != OLD_BASELINE_CUSTOMERS:
+        print(f"  (the 'before' figures below were measured at {OLD_BASELINE_CUSTOMERS:,} customers, the baseline's "
+              f"size until 2026-12-01: use --customers {OLD_BASELINE_CUSTOMERS} to compare like with like)")
     points = 4
-    plan = make_plan(tmpdir, "base", 520, 2000, points, max(1, runs // points))
+    plan = make_plan(tmpdir, "base", 520, customers, points, max(1, runs // points))
     out: dict[str, dict] = {}
     print(f"  {'workers':<22} {'runs':>5} {'wall':>7} {'runs/min':>9} {'steady':>8} {'CPU/run':>9} "
           f"{'steady':>7} {'idle est.':>10} {'load':>10}")
@@ -291,7 +296,11 @@ def main() -> None:
     parser.add_argument("--only", choices=["throughput", "phases", "dask", "memory"], action="append",
                         help="run only these sections (repeatable)")
     parser.add_argument("--tree", type=Path, help="measure the sim package of another checkout")
+    parser.add_argument("--customers", type=int, default=0,
+                        help="market size of the throughput runs (default: the shipped baseline's)")
     args = parser.parse_args()
+    if args.customers < 0:
+        parser.error(f"--customers = {args.customers}: must be a positive number of customers")
     quick = args.quick
     only = set(args.only or ["throughput", "phases", "dask", "memory"])
     print(f"sim from {Path(sw.__file__).parent.parent}; {os.cpu_count()} cores; load {load()}")
@@ -301,7 +310,10 @@ def main() -> None:
         tmpdir = Path(tmp)
         os.chdir(tmpdir)   # worker processes put the working directory first on their path: keep it neutral
         if "throughput" in only:
-            results["baseline"] = throughput(tmpdir, args.runs or (12 if quick else 48), args.workers)
+            import sim
+
+            customers = args.customers or sim.load_scenario("baseline").market.customers
+            results["baseline"] = throughput(tmpdir, args.runs or (12 if quick else 48), args.workers, customers)
         if "phases" in only:
             results["phases"] = phases(5 if quick else 20)
         if "dask" in only:
