@@ -29,8 +29,9 @@ they are run, so the chosen point is exactly what ships in ``PRESETS``.
 Seeds depend on the search seed, the round, the family and the stage only, and results are
 collected by task index, so the outcome is the same for any number of workers.
 
-Owns: :class:`SearchBudget`, :func:`with_strategies`, :func:`evaluate`, :func:`search_presets`
-and :func:`write_presets_json`. Must not: print, or change ``PRESETS`` itself (a person copies
+Owns: :func:`with_strategies`, :func:`evaluate`, :func:`search_presets`
+and :func:`write_presets_json` (the budget, :class:`SearchBudget`, is in
+:mod:`.presets_budget`). Must not: print, or change ``PRESETS`` itself (a person copies
 the result into ``sim/strategy.py``).
 """
 
@@ -38,7 +39,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,7 @@ from ..config import Config, ConfigError, load_scenario, validate_config
 from ..model.runner import mean_interval, replicate_seed
 from ..strategy import FAMILIES, PRESETS, Family, Strategy, rounded
 from .executors import Executor, make_executor
+from .presets_budget import SearchBudget
 
 __all__ = ["SearchBudget", "POLES", "with_strategies", "evaluate", "search_presets", "paired_gain",
            "write_presets_json", "FINAL_SEED_OFFSET"]
@@ -56,60 +58,6 @@ __all__ = ["SearchBudget", "POLES", "with_strategies", "evaluate", "search_prese
 POLES: tuple[str, str] = ("numbers_game", "relationship")
 FINAL_SEED_OFFSET = 1000
 """Final-stage replicate ``i`` uses ``replicate_seed(seed, FINAL_SEED_OFFSET + i)``: fresh seeds."""
-
-
-@dataclass(frozen=True)
-class SearchBudget:
-    """How many points and replicates the search spends (per family and round).
-
-    Attributes:
-        points: explore stage: Latin hypercube points (the incumbent is added).
-        replicates: replicates per point in the explore, refine and edges stages (common seeds).
-        refine_points: refine stage: points in all the smaller boxes together.
-        refine_around: how many of the best explored points get a smaller box.
-        refine_fraction: half-width of a smaller box, as a share of the family's width.
-        edges: run the edges stage (on the explore seeds) and the polish stage (on the final seeds).
-        top: final stage: best points so far re-run (the incumbent is added).
-        final_replicates: replicates per point in the final stage (fresh common seeds).
-        rounds: 1 = against the other pole's shipped preset; 2 = plus one best-response round.
-    """
-
-    points: int = 40
-    replicates: int = 4
-    refine_points: int = 12
-    refine_around: int = 3
-    refine_fraction: float = 0.15
-    edges: bool = True
-    top: int = 5
-    final_replicates: int = 16
-    rounds: int = 2
-
-    def __post_init__(self) -> None:
-        for name in ("points", "replicates", "refine_around", "top", "final_replicates", "rounds"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"budget.{name} = {getattr(self, name)}: must be at least 1")
-        if self.final_replicates < 2:
-            raise ConfigError(f"budget.final_replicates = {self.final_replicates}: need at least 2 for an interval")
-        if self.refine_points < 0 or not 0.0 < self.refine_fraction <= 1.0:
-            raise ConfigError(f"budget: refine_points = {self.refine_points} must be >= 0 and refine_fraction = "
-                              f"{self.refine_fraction} in (0, 1]")
-
-    @classmethod
-    def scaled(cls, points: int) -> SearchBudget:
-        """The default budget with ``points`` explore points (refine and final stages scale with it)."""
-        if points < 1:
-            raise ConfigError(f"--budget = {points}: must be at least 1")
-        return cls(points=points, refine_points=max(2, points * 3 // 10), top=max(2, min(5, points // 8)))
-
-    def runs_per_search(self) -> int:
-        """Model runs of one family in one round, at most (duplicates after rounding are skipped)."""
-        edges = 2 * len(Strategy.model_fields) + 1 if self.edges else 0
-        return ((self.points + 1 + self.refine_points + edges) * self.replicates
-                + (self.top + 1 + edges) * self.final_replicates)
-
-    def total_runs(self) -> int:
-        """Model runs of the whole search, at most (both families, every round, the head-to-head matches)."""
-        return self.rounds * (2 * self.runs_per_search() + self.final_replicates) + self.final_replicates
 
 
 # ------------------------------------------------------------------------------- one evaluation
