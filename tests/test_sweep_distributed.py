@@ -142,14 +142,15 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def long_reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
-    """The same sweep, 4 replicates of ten years at 1,000 customers (48 runs), long enough to kill mid-sweep.
+    """The same sweep, 4 replicates of ten years at 20,000 customers (48 runs), long enough to kill mid-sweep.
 
-    A scheduler or worker killed after the first runs still leaves runs to do, however fast the runs get.
+    A scheduler or worker killed after the first runs still leaves runs to do (a run takes about 0.1 s; at
+    1,000 customers the fused week finished the whole sweep before the kill).
     """
     tmp = tmp_path_factory.mktemp("dist_long_ref")
     path = tmp / "dist_long.yaml"
     path.write_text(SWEEP.replace("replicates: 2", "replicates: 4").replace("weeks: 30, market.customers: 250",
-                                                                          "weeks: 520, market.customers: 1000"),
+                                                                          "weeks: 520, market.customers: 20000"),
                     encoding="utf-8")
     plan = sw.plan_sweep(*sw.load_sweep(path))
     assert sw.run_sweep(plan, tmp / "ref", workers=1, progress=False).complete
