@@ -13,7 +13,7 @@ modules build on these types, so this module imports nothing else from :mod:`sim
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,22 +44,23 @@ class Stat:
         return value < self.low or value > self.high
 
 
-def interval(values: Sequence[float]) -> Stat:
-    """:class:`Stat` of finite ``values`` (mean and 95% t-interval)."""
+def _stat(values: Sequence[float], summarise: Callable[[list[float]], dict]) -> Stat:
+    """:class:`Stat` of the finite ``values``, summarised by ``summarise`` (mean, low, high)."""
     arr = [float(v) for v in values if v is not None and math.isfinite(float(v))]
-    s = mean_interval(arr)
+    s = summarise(arr)
     if s["mean"] is None:
         return Stat(math.nan, math.nan, math.nan, 0)
     return Stat(float(s["mean"]), float(s["low"]), float(s["high"]), len(arr))
+
+
+def interval(values: Sequence[float]) -> Stat:
+    """:class:`Stat` of finite ``values`` (mean and 95% t-interval)."""
+    return _stat(values, mean_interval)
 
 
 def nonnegative(values: Sequence[float]) -> Stat:
     """:class:`Stat` of finite non-negative ``values``: mean and 95% percentile-bootstrap interval (never below 0)."""
-    arr = [float(v) for v in values if v is not None and math.isfinite(float(v))]
-    s = nonnegative_interval(arr)
-    if s["mean"] is None:
-        return Stat(math.nan, math.nan, math.nan, 0)
-    return Stat(float(s["mean"]), float(s["low"]), float(s["high"]), len(arr))
+    return _stat(values, nonnegative_interval)
 
 
 @dataclass
