@@ -57,7 +57,7 @@ class MarketConfig(Settings):
     listening_share: float = Field(0.6, ge=0.0, le=2.0, description="Extra conversation time at full genuine interest: a contact lasts minutes_per_contact x (1 + listening_share x genuine_interest) (the customer talks; talk-to-listen ratios, docs/ODD.md). [fraction, 0..2]")
     log_minutes: float = Field(2.0, ge=0.0, le=30.0, description="Admin minutes per contact for a seller who keeps a full customer log (times keeps_log). [minutes, 0..30]")
     ask_minutes: float = Field(2.0, ge=0.0, le=30.0, description="Minutes of customer time one request takes after a sale (asking for a referral, inviting a review). [minutes, 0..30]")
-    ask_annoyance: float = Field(0.03, ge=0.0, le=0.3, description="Trust lost when a buyer who is less than neutrally satisfied is asked for a referral. [0..0.3]")
+    ask_annoyance: float = Field(0.03, ge=0.0, le=0.3, description="Trust lost by a buyer asked for a referral who gives none (a disappointed buyer never does). [0..0.3]")
     log_bonus: float = Field(0.5, ge=0.0, le=3.0, description="Extra trust from follow-ups by a seller who keeps a customer log (multiplier - 1). [0..3]")
     trust_decay: float = Field(0.01, ge=0.0, le=0.5, description="Weekly decay of trust toward the customer's baseline without contact. [per week, 0..0.5]")
     pressure_close_lift: float = Field(0.1, ge=0.0, le=0.5, description="Added acceptance/close probability at full pressure (times the remaining headroom). [0..0.5]")

@@ -85,8 +85,8 @@ class Strategy(Settings):
     asks_referrals: float = Field(
         0.0, ge=0.0, le=1.0,
         description="Chance the seller asks a buyer for referrals after a sale: an asked, "
-        "satisfied buyer refers more (market.referral_ask_lift); an asked buyer below neutral "
-        "satisfaction loses trust (market.ask_annoyance); each ask takes market.ask_minutes of "
+        "satisfied buyer refers more (market.referral_ask_lift); an asked buyer who gives no "
+        "referral loses trust (market.ask_annoyance); each ask takes market.ask_minutes of "
         "customer time. [probability, 0..1]",
     )
     invites_reviews: float = Field(
@@ -169,8 +169,8 @@ KNOB_COSTS: dict[str, KnobCost] = {
         "customer time: recovery_minutes per failure owned and fixed; money: market.recovery_refund x price "
         "of revenue per fix (a redo at cost or a refund)", "summary:failures_fixed"),
     "asks_referrals": KnobCost(
-        "customer time: market.ask_minutes per ask (referral_asks); trust: market.ask_annoyance per buyer "
-        "below neutral satisfaction asked (asks_disappointed)", "total:referral_asks"),
+        "customer time: market.ask_minutes per ask (referral_asks); trust: market.ask_annoyance per asked "
+        "buyer who gives no referral (asks_unanswered)", "total:referral_asks"),
     "invites_reviews": KnobCost(
         "customer time: market.ask_minutes per invitation (review_invitations); invited disappointed buyers "
         "post bad reviews too (reviews_negative)", "total:review_invitations"),

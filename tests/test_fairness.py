@@ -14,7 +14,7 @@ comparisons the test makes, excludes zero (family-wise error 2.5% per test). No 
   until one (market, preset) earns significantly less with the knob at its maximum than lower.
   ``large_anonymous`` runs three years there (200,000 customers; its regime shows from year one).
 * :func:`test_asking_also_costs_trust_and_reputation` - the asking knobs' second costs
-  (:data:`SIDE_COSTS`: disappointed buyers asked, negative reviews), by the cost test's rule.
+  (:data:`SIDE_COSTS`: asked buyers who give no referral, negative reviews), by the cost test's rule.
 
 Knobs whose cost no output shows yet (``measure`` ``None`` in :data:`KNOB_COSTS`; none now) are
 ``xfail(strict=True)`` in the cost test: the mark comes from that table, so it goes when an output
@@ -185,7 +185,7 @@ def test_every_knob_has_a_cost(knob: str) -> None:
 
 
 SIDE_COSTS: dict[str, str] = {
-    "asks_referrals": "total:asks_disappointed",     # trust: ask_annoyance per buyer below neutral asked
+    "asks_referrals": "total:asks_unanswered",     # trust: ask_annoyance per asked buyer who gives no referral
     "invites_reviews": "total:reviews_negative",     # reputation: invited disappointed buyers post bad reviews
 }
 """Second costs of a knob besides its :data:`KNOB_COSTS` one (both rise with the knob)."""
@@ -195,7 +195,7 @@ SIDE_COSTS: dict[str, str] = {
     pytest.param(k, p, marks=[pytest.mark.xfail(strict=True, reason=SIDE_FINDINGS[k, p])] if (k, p) in SIDE_FINDINGS
                  else []) for k in SIDE_COSTS for p in POLES])
 def test_asking_also_costs_trust_and_reputation(knob: str, pole: str) -> None:
-    """Asking for referrals annoys disappointed buyers; inviting reviews brings bad reviews too (same rule)."""
+    """Asking for referrals annoys buyers who give none; inviting reviews brings bad reviews too (same rule)."""
     problems = cost_problems(knob, SIDE_COSTS[knob], "rises", poles=(pole,))
     assert not problems, f"{knob} ({SIDE_COSTS[knob]}): " + "; ".join(problems)
 

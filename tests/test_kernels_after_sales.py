@@ -172,10 +172,39 @@ def test_asking_for_referrals_costs_time_and_annoys_the_dissatisfied() -> None:
     assert 1e6 - asked._left_rel[0] == pytest.approx(2000 * asked.market.ask_minutes)
     assert quiet._left_rel[0] == 1e6
     assert asked.counters["referral_asks"][0] == 2000 and quiet.counters["referral_asks"][0] == 0
-    assert 0.9 * 2000 < asked.counters["asks_disappointed"][0] <= 2000   # a poor fit: nearly all below neutral
-    assert quiet.counters["asks_disappointed"][0] == 0
+    assert 0.9 * 2000 < asked.counters["asks_unanswered"][0] <= 2000   # a poor fit: nearly all below neutral
+    assert quiet.counters["asks_unanswered"][0] == 0
     gap = quiet.customers.trust.full()[:, 0].mean() - asked.customers.trust.full()[:, 0].mean()
     assert gap == pytest.approx(asked.market.ask_annoyance, rel=0.2)
+
+
+def test_a_pleased_buyer_asked_with_nobody_to_refer_is_annoyed_too() -> None:
+    """No friends, so no referral: every asked buyer, pleased or not, loses ``ask_annoyance`` of trust."""
+    asked, quiet = plain_market(2000, asks_referrals=1.0), plain_market(2000)
+    for model in (asked, quiet):
+        for c in range(2000):   # away from the bounds of trust
+            kernels.trust.set_trust(model._state.trust, model.customers.trust.scale, 1, c, 0, 0.5)
+        model._left[:] = 1e6
+        model._left_rel[:] = 1e6
+        kernels.after_sales(np.arange(2000, dtype=np.int64), np.zeros(2000, dtype=np.int64), np.full(2000, 0.95),
+                            model._state, model.rng, 1, model.customers.trust.scale)   # a fine fit: all pleased
+    assert asked.counters["asks_unanswered"][0] == asked.counters["referral_asks"][0] == 2000
+    gap = quiet.customers.trust.full()[:, 0] - asked.customers.trust.full()[:, 0]
+    np.testing.assert_allclose(gap, asked.market.ask_annoyance, atol=1e-6)   # trust is stored in float32
+
+
+def test_a_buyer_who_refers_when_asked_is_not_annoyed() -> None:
+    """Asked buyers who give a referral keep their trust; exactly the others lose ``ask_annoyance``."""
+    model = market(**{"market.talk_rate": 1.0, "market.referral_rate": 1.0, "market.failure_rate": 0.0,
+                      "market.pressure_regret": 0.0})
+    model.customers.in_market[:] = True
+    model._state.sellers.knobs["asks_referrals"][:] = 1.0
+    model._left_rel[:] = 1e6
+    _, _, _, seller = after(model, 200)
+    cnt = model.counters
+    assert cnt["referrals_received"].sum() > 0 and cnt["asks_unanswered"].sum() < cnt["referral_asks"].sum()
+    referrers = cnt["referral_asks"] - cnt["asks_unanswered"]   # asked buyers who referred at least one friend
+    assert np.all(referrers <= np.bincount(seller, minlength=model.n_sellers))
 
 
 def test_invited_reviews_come_from_the_dissatisfied_too_and_take_time() -> None:
@@ -205,7 +234,7 @@ def test_asks_and_invitations_are_counted_within_customer_time() -> None:
     cnt = model.counters
     sold = np.bincount(s, minlength=model.n_sellers)
     assert np.all(cnt["referral_asks"] <= sold) and np.all(cnt["review_invitations"] <= sold)
-    assert np.all(cnt["asks_disappointed"] <= cnt["referral_asks"])
+    assert np.all(cnt["asks_unanswered"] <= cnt["referral_asks"])
     assert np.all(cnt["reviews_negative"] <= cnt["reviews_new"])
     contact = np.array([kernels.trust.contact_cost(st.params[0], st.sellers.knobs[j]) for j in range(model.n_sellers)])
     care = (cnt["follow_ups"] * contact + cnt["failures_fixed"] * model.market.recovery_minutes

@@ -84,7 +84,7 @@ def test_last_weeks_sales_are_this_weeks_experiences(weeks) -> None:
         assert np.all(w["follow_ups"] <= w["experiences"]) and np.all(w["reviews_new"] <= w["experiences"])
         assert np.all(w["failures_fixed"] <= w["service_failures"])
         assert np.all(w["referral_asks"] <= w["experiences"]) and np.all(w["review_invitations"] <= w["experiences"])
-        assert np.all(w["asks_disappointed"] <= w["referral_asks"])
+        assert np.all(w["asks_unanswered"] <= w["referral_asks"])
         assert np.all(w["reviews_negative"] <= w["reviews_new"])
         assert np.all(w["service_failures"] <= w["experiences"])
     assert sum(w["experiences"].sum() for w in ws) <= sum(w["sales"].sum() for w in ws)

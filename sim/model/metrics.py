@@ -33,7 +33,7 @@ SERIES: tuple[str, ...] = STATE_SERIES + tuple(
 FUNNEL_STAGES: tuple[str, ...] = ("leads", "prospects", "presentations", "sales")
 SALE_SOURCES: tuple[str, ...] = ("new", "repeat", "referral", "inbound", "handoff")
 """Where sales come from (``sales_<source>`` series); they add up to ``sales``."""
-ASK_COUNTERS: tuple[str, ...] = ("referral_asks", "asks_disappointed", "review_invitations", "reviews_negative")
+ASK_COUNTERS: tuple[str, ...] = ("referral_asks", "asks_unanswered", "review_invitations", "reviews_negative")
 """What asking for referrals and inviting reviews cost (time per ask, annoyed buyers, bad reviews): run totals
 per seller in the summary."""
 

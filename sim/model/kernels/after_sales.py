@@ -76,8 +76,9 @@ def after_sales(c, s, fitv, kstate, rng, week, scale):
     (``ask_minutes`` each) fit into the customer share of the week, in that order, or are not done.
     Satisfaction is the fit, less pressure regret, with failures costing (or, fixed, adding) a
     little; the experience ``v = 2 (satisfaction - satisfaction_neutral)`` moves the buyer's trust
-    (:func:`experience_step`). Asking a buyer below the neutral point for a referral annoys them
-    (``ask_annoyance``); asked satisfied buyers refer more (``referral_ask_lift``).
+    (:func:`experience_step`). Asked satisfied buyers refer more (``referral_ask_lift``); an asked
+    buyer who gives no referral this week (a disappointed one never does) thinks less of the seller
+    afterwards (``ask_annoyance``).
 
     Returns:
         ``(friend, seller)`` of new referrals (friends with an open need sent to the seller).
@@ -138,9 +139,6 @@ def after_sales(c, s, fitv, kstate, rng, week, scale):
             t = t - p.ignored_cost
         if asked_referral[i]:
             cnt[si].referral_asks += 1.0
-            if v < 0.0:   # asked for a favour after a disappointing purchase
-                t = t - p.ask_annoyance
-                cnt[si].asks_disappointed += 1.0
         if invited[i]:
             cnt[si].review_invitations += 1.0
         set_trust(tr, scale, ns, ci, si, t)
@@ -164,7 +162,12 @@ def after_sales(c, s, fitv, kstate, rng, week, scale):
                 cnt[s[i]].reviews_new += 1.0
                 if stars < 3.0:
                     cnt[s[i]].reviews_negative += 1.0
-    return spread_word(c, s, exp_, asked_referral, st, rng, scale)
+    friend, seller, referred = spread_word(c, s, exp_, asked_referral, st, rng, scale)
+    for i in range(k):   # asked for a favour and not giving it: the asked buyer thinks less of the seller
+        if asked_referral[i] and not referred[i]:
+            set_trust(tr, scale, ns, c[i], s[i], trust_of(tr, scale, ns, c[i], s[i]) - p.ask_annoyance)
+            cnt[s[i]].asks_unanswered += 1.0
+    return friend, seller
 
 
 @njit(cache=True)
@@ -189,8 +192,9 @@ def spread_word(c, s, exp_, asked, st, rng, scale):
     ns = len(left)
     k = len(c)
     empty = np.zeros(0, dtype=np.int64)
+    referred = np.zeros(k, dtype=np.bool_)
     if k == 0 or len(indices) == 0:
-        return empty, empty
+        return empty, empty, referred
     talks = np.zeros(k, dtype=np.bool_)
     m = 0
     for i in range(k):
@@ -198,7 +202,7 @@ def spread_word(c, s, exp_, asked, st, rng, scale):
         if talks[i]:
             m += indptr[c[i] + 1] - indptr[c[i]]
     if m == 0:
-        return empty, empty
+        return empty, empty, referred
     src = np.empty(m, dtype=np.int64)
     friend = np.empty(m, dtype=np.int64)
     key = np.empty(m, dtype=np.int64)
@@ -240,5 +244,6 @@ def spread_word(c, s, exp_, asked, st, rng, scale):
             out_f[r] = friend[e]
             out_s[r] = s[i]
             cnt[s[i]].referrals_received += 1.0
+            referred[i] = True
             r += 1
-    return out_f[:r], out_s[:r]
+    return out_f[:r], out_s[:r], referred
