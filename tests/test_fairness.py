@@ -53,12 +53,6 @@ MAXIMUM_REPLICATES = 12   # the knob-at-maximum search compares many (market, pr
 # dense_referrals, no_social_ties and two_cobblers (more hours burned more of the town); none now.
 HOURS_XFAIL: set[tuple[str, str]] = set()
 MAXIMUM_FINDINGS: dict[str, str] = {
-    "asks_referrals": "a real finding, measured 2026-12-01 with the presets searched with a fix's money cost "
-                      "(12 replicates): at 1 a seller earns less than at its preset's value in 10 of the 12 "
-                      "(market, preset) pairs, but never beyond noise (two_cobblers relationship 51,075 at 1 vs "
-                      "53,379 at 0, numbers game 18,292 vs 20,179 at 0.02; baseline numbers game 179,492 vs 183,602); "
-                      "the relationship preset asks every buyer (1.0) and earns more at 1 in baseline and scam_wary "
-                      "(349,821 vs 347,142; 52,781 vs 50,083); issue 9",
     "invites_reviews": "a real finding, measured 2026-12-01 with the presets searched with a fix's money cost "
                        "(12 replicates): at 1 a seller never earns significantly less than at its preset; lower by "
                        "mean in 5 of the 10 pairs where reviews exist (baseline relationship 348,894 vs 349,821 at "
@@ -69,9 +63,10 @@ MAXIMUM_FINDINGS: dict[str, str] = {
 }
 """Knobs whose maximum is never significantly worse anywhere (findings of the current model, issue 9).
 
-``asks_referrals`` was one in the town of 2,000 households; in the 10,000-household baseline with the first
-presets searched there asking every buyer cost beyond noise, and with the presets searched after a fix got
-its money cost it is one again. ``owns_failures`` was one until a fix cost money (``market.recovery_refund``)."""
+``asks_referrals`` was one while only a disappointed buyer minded being asked (its maximum lower by mean in
+10 of 12 pairs, never beyond noise); since an asked buyer who gives no referral loses ``market.ask_annoyance``
+(the evidence on clients asked for referrals, docs/ODD.md) it is not. ``owns_failures`` was one until a fix
+cost money (``market.recovery_refund``)."""
 SIDE_FINDINGS: dict[tuple[str, str], str] = {
     ("invites_reviews", "relationship"):
         "a real finding, measured 2026-12-01 (156 weeks, 24 replicates): the relationship seller's invited "
