@@ -116,6 +116,23 @@ def test_fast_draws_are_numbas_own_draw_for_draw() -> None:
     assert a.bit_generator.state == b.bit_generator.state
 
 
+@njit
+def _bit_draws(rng, ps, ours):
+    bitgen = rng.bit_generator
+    out = np.empty(2 * len(ps))
+    for i in range(len(ps)):
+        out[2 * i] = draws.geometric(bitgen, ps[i]) if ours else rng.geometric(ps[i])
+        out[2 * i + 1] = draws.uniform(bitgen) if ours else rng.random()
+    return out
+
+
+def test_bit_generator_draws_are_the_generators_own() -> None:
+    ps = np.concatenate([np.random.default_rng(2).uniform(1e-4, 1.0, 3000), [1.0 / 18.0, 1.0 / 3.0, 0.5, 1.0]])
+    a, b = np.random.default_rng(9), np.random.default_rng(9)
+    np.testing.assert_array_equal(_bit_draws(a, ps, True), _bit_draws(b, ps, False))
+    assert a.bit_generator.state == b.bit_generator.state
+
+
 def test_queues_grow_when_a_week_needs_more_room(monkeypatch: pytest.MonkeyPatch) -> None:
     """The same run whether the week's queues start with room for 1,024 entries or for one.
 
