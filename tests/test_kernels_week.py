@@ -32,7 +32,10 @@ def state_of(model: sim.Market) -> list[np.ndarray]:
 
 @pytest.mark.parametrize("updates", [{}, {"market.trust_decay": 0.4}, {"market.outside_influence": 0.02},
                                      {"market.outbound_contact": False, "market.imitation": 0.1},
-                                     {"market.repeat_probability": 0.5, "market.turnover_per_year": 0.3}])
+                                     {"market.repeat_probability": 0.5, "market.turnover_per_year": 0.3},
+                                     {"market.need_patience_weeks": 1, "market.purchase_cycle_weeks": 1.5},
+                                     {"market.customers": 10, "market.need_patience_weeks": 1,
+                                      "market.purchase_cycle_weeks": 1.0}])
 def test_one_call_a_week_is_the_phases_one_by_one(updates: dict) -> None:
     cfg = config(**updates)
     fused = sim.Market(cfg, rng=3).run()
