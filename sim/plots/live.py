@@ -32,6 +32,7 @@ import pandas as pd
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PolyCollection
 from matplotlib.container import Container
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
@@ -41,8 +42,8 @@ from ..config import WEEKS_PER_YEAR
 from .cumulative import curve_legend, decorate_curve_axes, draw_crossover, draw_curves, draw_end_labels
 from .data import curves, n_runs, strategies
 from .funnel import decorate_funnel_axes, draw_funnel_bars, funnel_title, funnel_values
-from .sources import decorate_source_axes, draw_source_bars, source_table
-from .style import strategy_colors, styled
+from .sources import SOURCE_COLUMNS, decorate_source_axes, source_table
+from .style import SOURCE_COLORS, SOURCES, strategy_colors, styled
 
 __all__ = ["LiveFigure", "RunView", "Panel", "CurvePanel", "FunnelPanel", "SourcePanel", "sticky_top",
            "nice_ceiling", "png_bytes", "SHRINK"]
@@ -236,11 +237,25 @@ class SourcePanel(Panel):
         return (name, len(years), partial, top)
 
     def layer(self, view: RunView) -> list[Artist | Container]:
-        """The stacked bars."""
-        before = len(self.ax.containers)
-        out: list[Artist | Container] = draw_source_bars(self.ax, self.shared["years"],
-                                                         self.shared["tables"][view.names[self.index]])
-        return out + self.ax.containers[before:]
+        """The stacked bars as one collection: the look of :func:`~sim.plots.sources.draw_source_bars`, quicker.
+
+        (One Rectangle per bar costs Matplotlib about 0.7 ms each to make and draw, and a panel has a bar
+        per source and year.)
+        """
+        years = np.asarray(self.shared["years"], dtype=float)
+        table = self.shared["tables"][view.names[self.index]]
+        bottom = np.zeros(len(years))
+        left, right = years - 0.4, years + 0.4
+        verts, colors = [], []
+        for src, col in zip(SOURCES, SOURCE_COLUMNS, strict=True):
+            top = bottom + table[col].to_numpy(dtype=float)
+            verts.append(np.stack([np.column_stack([left, bottom]), np.column_stack([left, top]),
+                                   np.column_stack([right, top]), np.column_stack([right, bottom])], axis=1))
+            colors += [SOURCE_COLORS[src]] * len(years)
+            bottom = top
+        bars = PolyCollection(np.concatenate(verts) if verts else [], facecolors=colors, edgecolors="white",
+                              linewidths=0.5, closed=True)
+        return [self.ax.add_collection(bars, autolim=False)]
 
 
 class LiveFigure:
