@@ -259,3 +259,28 @@ def test_live_source_bars_look_like_the_static_ones(replicated: sim.Results) -> 
         images.append(np.asarray(canvas.buffer_rgba()).copy())
         assert len(made) == (1 if live else len(years) * len(SOURCES))
     assert (images[0] == images[1]).all()
+
+
+@pytest.mark.parametrize("which", ["single", "replicated"])
+def test_weekly_table_gives_the_pandas_tables(which: str, request: pytest.FixtureRequest) -> None:
+    """The live figures' NumPy curves and source table equal sim.plots.data's (to rounding)."""
+    from sim.plots.data import curves, strategies
+    from sim.plots.sources import SOURCE_COLUMNS, source_table
+    from sim.plots.tables import WeeklyTable
+
+    df = request.getfixturevalue(which).timeseries
+    table = WeeklyTable(df)
+    for column in ("revenue_cumulative", "referrals_cumulative", "reviews_count", "mean_trust"):
+        for expected, got in zip(curves(df, column, "ci"), table.curves(column), strict=True):
+            if expected is None:
+                assert got is None and which == "single"
+                continue
+            assert [str(c) for c in expected.columns] == list(got.columns)
+            assert list(expected.index) == list(got.index)
+            np.testing.assert_allclose(got.to_numpy(float), expected.to_numpy(float), rtol=1e-12)
+    names = strategies(df)
+    years, tables = source_table(df, names)
+    got_years, got = table.yearly_totals(list(SOURCE_COLUMNS), names + ["absent"])
+    assert list(got_years) == list(years) and (got["absent"].to_numpy() == 0).all()
+    for name in names:
+        np.testing.assert_allclose(got[name].to_numpy(), tables[name].to_numpy(), rtol=1e-12)
