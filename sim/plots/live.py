@@ -299,6 +299,8 @@ class LiveFigure:
         decorate: ``f(figure, axes, view) -> (key, artists)`` for frame parts that belong to no
             single panel (suptitle, a figure legend, a threshold line): the artists it makes are
             removed before it is called again, and its key joins the panels'.
+        decoration_key: ``f(view) -> key`` of what ``decorate`` draws from: when given, ``decorate`` is
+            called again only when this key changes (a figure legend costs more to build than to keep).
         extra: ``f(axes, view) -> artists`` for layer parts that belong to no single panel (a text box).
         sharey: the panels share their y axis.
 
@@ -310,9 +312,11 @@ class LiveFigure:
     def __init__(self, size: tuple[float, float], panels: Sequence[Panel] | Callable[[RunView], Sequence[Panel]], *,
                  dpi: float = 72,
                  decorate: Callable[[Figure, list[Axes], RunView], tuple[Hashable, list[Artist]]] | None = None,
+                 decoration_key: Callable[[RunView], Hashable] | None = None,
                  extra: Callable[[list[Axes], RunView], list[Artist]] | None = None, sharey: bool = False) -> None:
         self._panels_spec = panels
-        self._decorate, self._extra, self._sharey = decorate, extra, sharey
+        self._decorate, self._decoration_key, self._extra, self._sharey = decorate, decoration_key, extra, sharey
+        self._decorated: tuple[Hashable, Hashable] | None = None   # (decoration_key, decorate's key) last drawn
         self.figure = Figure(figsize=size, dpi=dpi)
         self.canvas = FigureCanvasAgg(self.figure)
         self.panels: list[Panel] = []
@@ -332,7 +336,7 @@ class LiveFigure:
         self.panels = list(panels)
         for panel, ax in zip(self.panels, self.axes, strict=True):
             panel.attach(ax)
-        self._layer, self._decorations, self._key, self._background = [], [], None, None
+        self._layer, self._decorations, self._key, self._background, self._decorated = [], [], None, None, None
 
     def _discard(self, items: list[Artist | Container]) -> None:
         for item in items:
@@ -352,13 +356,11 @@ class LiveFigure:
         if len(panels) != len(self.panels) or any(a is not b for a, b in zip(panels, self.panels, strict=True)):
             self._build(panels)
         self._discard(self._layer)
-        self._discard(self._decorations)
-        self._layer, self._decorations = [], []
+        self._layer = []
         with styled():
             key = tuple(p.frame(view) for p in self.panels)
             if self._decorate is not None:
-                extra_key, self._decorations = self._decorate(self.figure, self.axes, view)
-                key += (extra_key,)
+                key += (self._decorations_for(view),)
             layer: list[Artist | Container] = []
             for p in self.panels:
                 layer += p.layer(view)
@@ -377,6 +379,15 @@ class LiveFigure:
             for a in artists:
                 self.figure.draw_artist(a)
         return png_bytes(self.canvas)
+
+    def _decorations_for(self, view: RunView) -> Hashable:
+        """Make the decorations for ``view`` (or keep the ones made for the same decoration key); their key."""
+        wanted = self._decoration_key(view) if self._decoration_key is not None else None
+        if self._decoration_key is None or self._decorated is None or self._decorated[0] != wanted:
+            self._discard(self._decorations)
+            made, self._decorations = self._decorate(self.figure, self.axes, view)
+            self._decorated = (wanted, made)
+        return self._decorated[1]
 
     def _draw_frame(self) -> None:
         """Lay the figure out for this frame, render it without the layer and keep the pixels."""
