@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, wait
 from typing import Any
@@ -63,6 +64,8 @@ class ReplicateJobs:
         self.generation = 0
         self._futures: list[Future] = []
         self._thread: threading.Thread | None = None
+        self.preview_cpu_s: float | None = None
+        """CPU seconds of this process's work for the last preview: replicate 0 and the callback (for benchmarks)."""
 
     def warm(self) -> None:
         """Start the pool now (in a thread), so that the first change does not wait for it."""
@@ -100,6 +103,7 @@ class ReplicateJobs:
     def _collect(self, gen: int, futures: list[Future], config: Config, seed: int,
                  on_preview: Callable[[int, Results], None], on_final: Callable[[int, Results], None],
                  on_error: Callable[[int, BaseException], None]) -> None:
+        cpu = time.thread_time()
         try:
             with _LOCAL:   # an older job's replicate 0 finishes first (a fraction of a second); a stale job stops
                 first = run_replicate(config, seed, 0) if self.current(gen) else None
@@ -108,6 +112,7 @@ class ReplicateJobs:
             if futures and self.current(gen):   # replicate 0 as one run, while the others run
                 frame, summary = first
                 on_preview(gen, Results(config, frame.drop(columns="replicate"), summary, [summary]))
+                self.preview_cpu_s = time.thread_time() - cpu
             wait(futures)
             if self.current(gen):
                 on_final(gen, combine_replicates(config, [first] + [f.result() for f in futures], seed))
