@@ -37,6 +37,7 @@ from .arguments import (
 )
 from .config import CONFIG_DIR, Config, ConfigError, load_scenario, scenario_names
 from .narrate import format_summary
+from .startup import gc_paused
 
 __all__ = [
     "main", "build_parser", "COMMANDS", "Command", "add_config_arguments", "config_from_args",
@@ -72,8 +73,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         from .calibration.cli import cmd_run_ensemble
 
         return cmd_run_ensemble(args)
-    from .model import runner
-
     cfg = config_from_args(args)
     workers = _run_workers(cfg, args)
     out = args.out if args.out is not None else default_out_dir(cfg)
@@ -82,14 +81,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.quiet:
         what = f"{args.replicates} replicates of " if args.replicates > 1 else ""
         print(f"Running {what}{cfg.name} ({cfg.weeks} weeks)...", file=sys.stderr, flush=True)
-    if args.replicates == 1:
-        results = runner.run(cfg)
-    else:
+    with gc_paused():   # the imports and one run (its first compiled call loads numba's own modules)
+        from .model import runner
+
+        results = runner.run(cfg) if args.replicates == 1 else None
+    if results is None:
         results = runner.run_replicates(cfg, args.replicates, workers=workers)
     try:
         results.save(out)
         if not args.no_plots:
-            from .plots import save_figures  # matplotlib is imported only here
+            with gc_paused():
+                from .plots import save_figures  # matplotlib is imported only here
 
             save_figures(results, out)
     except OSError as err:
