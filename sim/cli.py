@@ -36,6 +36,7 @@ from .arguments import (
     printable,
 )
 from .config import CONFIG_DIR, Config, ConfigError, load_scenario, scenario_names
+from .figure_process import FigureProcess
 from .narrate import format_summary
 from .startup import gc_paused
 
@@ -81,27 +82,41 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.quiet:
         what = f"{args.replicates} replicates of " if args.replicates > 1 else ""
         print(f"Running {what}{cfg.name} ({cfg.weeks} weeks)...", file=sys.stderr, flush=True)
-    with gc_paused():   # the imports and one run (its first compiled call loads numba's own modules)
-        from .model import runner
-
-        results = runner.run(cfg) if args.replicates == 1 else None
-    if results is None:
-        results = runner.run_replicates(cfg, args.replicates, workers=workers)
+    figures = None if args.no_plots else FigureProcess.start()   # imports matplotlib meanwhile, on another core
     try:
-        results.save(out)
-        if not args.no_plots:
-            with gc_paused():
-                from .plots import save_figures  # matplotlib is imported only here
+        with gc_paused():   # the imports and one run (its first compiled call loads numba's own modules)
+            from .model import runner
 
-            save_figures(results, out)
-    except OSError as err:
-        print(f"error: cannot write results to {out}: {err.strerror or err}", file=sys.stderr)
-        return EXIT_FAILURE
-    if not args.quiet:
-        from .calibration.headlines import evidence_for  # the shipped ensemble headline and its why
+            results = runner.run(cfg) if args.replicates == 1 else None
+        if results is None:
+            results = runner.run_replicates(cfg, args.replicates, workers=workers)
+        try:
+            if figures is not None:
+                figures.submit(results, out)   # drawn from now on, while the data are written
+            results.save(out)
+            if figures is None and not args.no_plots:
+                with gc_paused():
+                    from .plots import save_figures  # matplotlib is imported only here
 
-        print(format_summary(results, out, evidence_for(cfg).lines()))
+                save_figures(results, out)
+            text = None if args.quiet else _summary_text(cfg, results, out)
+            if figures is not None:
+                figures.paths()
+        except OSError as err:
+            print(f"error: cannot write results to {out}: {err.strerror or err}", file=sys.stderr)
+            return EXIT_FAILURE
+    finally:
+        if figures is not None:
+            figures.close()
+    if text is not None:
+        print(text)
     return EXIT_OK
+
+
+def _summary_text(cfg: Config, results: Any, out: Any) -> str:
+    from .calibration.headlines import evidence_for  # the shipped ensemble headline and its why
+
+    return format_summary(results, out, evidence_for(cfg).lines())
 
 
 def _run_workers(cfg: Config, args: argparse.Namespace) -> int | None:
