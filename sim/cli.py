@@ -36,7 +36,6 @@ from .arguments import (
     printable,
 )
 from .config import CONFIG_DIR, Config, ConfigError, load_scenario, scenario_names
-from .figure_process import FigureProcess
 from .narrate import format_summary
 from .startup import gc_paused
 
@@ -82,6 +81,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.quiet:
         what = f"{args.replicates} replicates of " if args.replicates > 1 else ""
         print(f"Running {what}{cfg.name} ({cfg.weeks} weeks)...", file=sys.stderr, flush=True)
+    from .figure_process import FigureProcess
+
     figures = None if args.no_plots else FigureProcess.start()   # imports matplotlib meanwhile, on another core
     try:
         with gc_paused():   # the imports and one run (its first compiled call loads numba's own modules)

@@ -140,6 +140,8 @@ def serve() -> None:
         answer = pickle.dumps(("error", RuntimeError(f"{type(reply[1]).__name__}: {reply[1]}")))
     answers.write(answer)
     answers.close()
+    sys.stderr.flush()
+    os._exit(0)   # answered: tearing down matplotlib and pandas (up to a second on a busy machine) helps nobody
 
 
 def _draw_all(results: Any, out: str) -> tuple[dict[str, list[str]], Exception | None]:

@@ -125,11 +125,31 @@ def crossover_week(df: pd.DataFrame, challenger: str, incumbent: str) -> int | N
     return int(cum.index[behind[-1] + 1]) if len(behind) else int(cum.index[0])
 
 
-def _per_seller(df: pd.DataFrame, strategy: str, column: str, weeks: int | None = None) -> float:
-    sub = df[df["strategy"] == strategy]
-    if weeks is not None:
-        sub = sub[sub["week"] <= weeks]
-    return float(sub.groupby("seller", observed=True)[column].sum().mean())
+class _PerSeller:
+    """Per-seller totals of a strategy: ``per_seller(strategy, column, weeks)`` is the mean over its sellers.
+
+    The rows of a strategy (and of its first ``weeks``) and their grouping by seller are made once
+    and reused for every column; each column is still summed on its own (summing several columns
+    in one pass can differ in the last bit).
+    """
+
+    def __init__(self, df: pd.DataFrame) -> None:
+        self.df = df
+        self._rows: dict[tuple[str, int | None], pd.DataFrame] = {}
+        self._groups: dict[tuple[str, int | None], Any] = {}
+
+    def rows(self, strategy: str, weeks: int | None = None) -> pd.DataFrame:
+        key = (strategy, weeks)
+        if key not in self._rows:
+            sub = self.df[self.df["strategy"] == strategy] if weeks is None else self.rows(strategy)
+            self._rows[key] = sub if weeks is None else sub[sub["week"] <= weeks]
+        return self._rows[key]
+
+    def __call__(self, strategy: str, column: str, weeks: int | None = None) -> float:
+        key = (strategy, weeks)
+        if key not in self._groups:
+            self._groups[key] = self.rows(strategy, weeks).groupby("seller", observed=True)
+        return float(self._groups[key][column].sum().mean())
 
 
 def summarize(df: pd.DataFrame, market_price: float, order: list[str]) -> dict[str, Any]:
@@ -149,41 +169,42 @@ def summarize(df: pd.DataFrame, market_price: float, order: list[str]) -> dict[s
     outside = float(weekly["market_needs_outside"].first().sum()) if "market_needs_outside" in df else 0.0
     resolved = all_sales + outside   # every need resolved: by a modelled seller or by the outside option
     strategies: dict[str, Any] = {}
+    per_seller = _PerSeller(df)
     for name in order:
         sub_last = last[last["strategy"] == name]
-        sales = _per_seller(df, name, "sales")
-        repeat_or_referred = {src: _per_seller(df, name, f"sales_{src}")
+        sales = per_seller(name, "sales")
+        repeat_or_referred = {src: per_seller(name, f"sales_{src}")
                               for src in SALE_SOURCES}
         first_time = sales - repeat_or_referred["repeat"]
-        revenue = _per_seller(df, name, "revenue")
-        hours = _per_seller(df, name, "hours_used")
-        returns, defections = _per_seller(df, name, "returns"), _per_seller(df, name, "defections")
+        revenue = per_seller(name, "revenue")
+        hours = per_seller(name, "hours_used")
+        returns, defections = per_seller(name, "returns"), per_seller(name, "defections")
         rating_n = float(sub_last["reviews_count"].sum())
         strategies[name] = {
             "sellers": int(sub_last["seller"].nunique()),
             "revenue_total": revenue,
-            "revenue_year1": _per_seller(df, name, "revenue", 52),
-            "revenue_discounted": _per_seller(df, name, "revenue_discounted"),
-            "referrals_total": _per_seller(df, name, "referrals_received"),
-            "handoffs_made": _per_seller(df, name, "handoffs_made"),
-            "handoffs_received": _per_seller(df, name, "handoffs_received"),
-            "funnel": {stage: _per_seller(df, name, stage) for stage in FUNNEL_STAGES},
-            "funnel_year1": {stage: _per_seller(df, name, stage, 52) for stage in FUNNEL_STAGES},
+            "revenue_year1": per_seller(name, "revenue", 52),
+            "revenue_discounted": per_seller(name, "revenue_discounted"),
+            "referrals_total": per_seller(name, "referrals_received"),
+            "handoffs_made": per_seller(name, "handoffs_made"),
+            "handoffs_received": per_seller(name, "handoffs_received"),
+            "funnel": {stage: per_seller(name, stage) for stage in FUNNEL_STAGES},
+            "funnel_year1": {stage: per_seller(name, stage, 52) for stage in FUNNEL_STAGES},
             "sales_by_source": repeat_or_referred,
-            "declined_poor_fit": _per_seller(df, name, "declined_poor_fit"),
-            "turned_away": _per_seller(df, name, "turned_away"),
-            "service_failures": _per_seller(df, name, "service_failures"),
-            "failures_fixed": _per_seller(df, name, "failures_fixed"),
-            **{key: _per_seller(df, name, key) for key in ASK_COUNTERS},
-            "cold_calls": _per_seller(df, name, "cold_calls"),
+            "declined_poor_fit": per_seller(name, "declined_poor_fit"),
+            "turned_away": per_seller(name, "turned_away"),
+            "service_failures": per_seller(name, "service_failures"),
+            "failures_fixed": per_seller(name, "failures_fixed"),
+            **{key: per_seller(name, key) for key in ASK_COUNTERS},
+            "cold_calls": per_seller(name, "cold_calls"),
             "reviews_count": float(sub_last["reviews_count"].mean()),
             "mean_rating": (float((sub_last["mean_rating"] * sub_last["reviews_count"]).sum() / rating_n)
                             if rating_n else None),
             "mean_trust_final": float(sub_last["mean_trust"].mean()),
             "customers_retained_final": float(sub_last["customers_retained"].mean()),
             "loyalty": returns / (returns + defections) if returns + defections else None,
-            "market_share": float(df[df["strategy"] == name]["sales"].sum() / resolved) if resolved else 0.0,
-            "share_of_modelled_sales": float(df[df["strategy"] == name]["sales"].sum() / max(all_sales, 1)),
+            "market_share": float(per_seller.rows(name)["sales"].sum() / resolved) if resolved else 0.0,
+            "share_of_modelled_sales": float(per_seller.rows(name)["sales"].sum() / max(all_sales, 1)),
             "hours_used": hours,
             "revenue_per_hour": revenue / hours if hours else 0.0,
             "customer_lifetime_value": revenue / first_time if first_time else None,
