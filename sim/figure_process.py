@@ -11,9 +11,10 @@ this process.
 An error while drawing is raised again here with its own type (so a full disk is still the one
 line ``error: cannot write results``); a figure process that cannot start, dies or answers
 nonsense is not an error: the figures are then drawn in this process, as without it. With one
-usable core, or ``SIM_FIGURE_PROCESS=off``, :meth:`FigureProcess.start` gives None and the
-caller draws them itself. Ctrl-C is this process's business: the figure process ignores it and
-ends when its standard input closes (also when this process is killed).
+usable core, no idle core at the start (the machine busy with other work) or
+``SIM_FIGURE_PROCESS=off``, :meth:`FigureProcess.start` gives None and the caller draws them
+itself. Ctrl-C is this process's business: the figure process ignores it and ends when its
+standard input closes (also when this process is killed).
 
 Must not: import matplotlib, pandas or the model in this process (``run --no-plots`` and the
 light commands never load them), or draw anything but what :func:`sim.plots.save_figures` draws.
@@ -47,6 +48,20 @@ def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def _idle_cores() -> int:
+    """Cores nobody is using right now: the usable ones less the tasks running now, this one included.
+
+    Read from ``/proc/loadavg`` (the running tasks of the whole machine at this instant); without
+    it, every core but this process's counts as idle.
+    """
+    try:
+        with open("/proc/loadavg") as fh:
+            running = int(fh.read().split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        running = 1
+    return _cores() - max(running, 1)
+
+
 class FigureProcess:
     """A started figure process (:meth:`start`): :meth:`submit`, then :meth:`paths`; or :meth:`close` to let it go."""
 
@@ -58,8 +73,14 @@ class FigureProcess:
 
     @classmethod
     def start(cls) -> FigureProcess | None:
-        """Start the figure process, or None when it would not help (one core, switched off) or cannot start."""
-        if _cores() < 2 or os.environ.get("SIM_FIGURE_PROCESS", "").strip().lower() in ("off", "0", "no", "false"):
+        """Start the figure process, or None when it would not help (no idle core, switched off) or cannot start.
+
+        On a machine whose cores are all busy it would only add its own imports (pandas, matplotlib:
+        about a second of CPU time) to the work: the figures are then drawn in this process.
+        ``SIM_FIGURE_PROCESS=on`` starts it whatever the load, ``off`` never.
+        """
+        setting = os.environ.get("SIM_FIGURE_PROCESS", "").strip().lower()
+        if setting in ("off", "0", "no", "false") or _cores() < 2 or (setting != "on" and _idle_cores() < 1):
             return None
         try:
             proc = subprocess.Popen([sys.executable, "-c", SERVE, str(ROOT)], stdin=subprocess.PIPE,

@@ -30,7 +30,22 @@ def test_order_hands_out_every_standard_figure_once() -> None:
     assert sorted(figure_process.ORDER) == sorted(FIGURE_FILES)
 
 
+def test_no_figure_process_when_no_core_is_idle(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SIM_FIGURE_PROCESS", "")
+    monkeypatch.setattr(figure_process, "_idle_cores", lambda: 0)
+    assert figure_process.FigureProcess.start() is None
+
+
+@pytest.fixture(autouse=True)
+def _always(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start the figure process whatever the machine's load (by default a busy machine draws in-process)."""
+    monkeypatch.setenv("SIM_FIGURE_PROCESS", "on")
+
+
 def test_figure_process_writes_the_same_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    started = figure_process.FigureProcess.start()
+    assert started is not None
+    started.close()   # never asked anything: stopped and reaped
     assert _run(tmp_path / "there") == 0
     monkeypatch.setenv("SIM_FIGURE_PROCESS", "off")
     assert figure_process.FigureProcess.start() is None
