@@ -74,6 +74,9 @@ $(STAMP): pyproject.toml | $(VENV_PY)
 	  echo "error: $(VENV) uses Python $$($(VENV_PY) -c 'import sys; print(sys.version.split()[0])'), need >= 3.12; run 'make clean-venv' first" >&2; exit 1; }
 	$(VENV_PY) -m pip install $(PIP_FLAGS) --quiet --upgrade pip
 	$(VENV_PY) -m pip install $(PIP_FLAGS) -e '.[$(EXTRAS)]'
+	@# an editable install gets no .pyc files from pip; with PYTHONDONTWRITEBYTECODE set, every
+	@# command would compile the package's sources again (0.1 s of 'python -m sim run')
+	$(VENV_PY) -m compileall -q sim
 	@echo "compiling the model's numba kernels into their on-disk cache (once, about half a minute)"
 	$(VENV_PY) -c 'import sim.model.warmup; sim.model.warmup.warm_up()'
 	@touch $(STAMP)

@@ -37,6 +37,7 @@ from .arguments import (
 )
 from .config import CONFIG_DIR, Config, ConfigError, load_scenario, scenario_names
 from .narrate import format_summary
+from .startup import gc_paused
 
 __all__ = [
     "main", "build_parser", "COMMANDS", "Command", "add_config_arguments", "config_from_args",
@@ -72,8 +73,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         from .calibration.cli import cmd_run_ensemble
 
         return cmd_run_ensemble(args)
-    from .model import runner
-
     cfg = config_from_args(args)
     workers = _run_workers(cfg, args)
     out = args.out if args.out is not None else default_out_dir(cfg)
@@ -82,24 +81,43 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.quiet:
         what = f"{args.replicates} replicates of " if args.replicates > 1 else ""
         print(f"Running {what}{cfg.name} ({cfg.weeks} weeks)...", file=sys.stderr, flush=True)
-    if args.replicates == 1:
-        results = runner.run(cfg)
-    else:
-        results = runner.run_replicates(cfg, args.replicates, workers=workers)
+    from .figure_process import FigureProcess
+
+    figures = None if args.no_plots else FigureProcess.start()   # imports matplotlib meanwhile, on another core
     try:
-        results.save(out)
-        if not args.no_plots:
-            from .plots import save_figures  # matplotlib is imported only here
+        with gc_paused():   # the imports and one run (its first compiled call loads numba's own modules)
+            from .model import runner
 
-            save_figures(results, out)
-    except OSError as err:
-        print(f"error: cannot write results to {out}: {err.strerror or err}", file=sys.stderr)
-        return EXIT_FAILURE
-    if not args.quiet:
-        from .calibration.headlines import evidence_for  # the shipped ensemble headline and its why
+            results = runner.run(cfg) if args.replicates == 1 else None
+        if results is None:
+            results = runner.run_replicates(cfg, args.replicates, workers=workers)
+        try:
+            if figures is not None:
+                figures.submit(results, out)   # drawn from now on, while the data are written
+            results.save(out)
+            if figures is None and not args.no_plots:
+                with gc_paused():
+                    from .plots import save_figures  # matplotlib is imported only here
 
-        print(format_summary(results, out, evidence_for(cfg).lines()))
+                save_figures(results, out)
+            text = None if args.quiet else _summary_text(cfg, results, out)
+            if figures is not None:
+                figures.paths()
+        except OSError as err:
+            print(f"error: cannot write results to {out}: {err.strerror or err}", file=sys.stderr)
+            return EXIT_FAILURE
+    finally:
+        if figures is not None:
+            figures.close()
+    if text is not None:
+        print(text)
     return EXIT_OK
+
+
+def _summary_text(cfg: Config, results: Any, out: Any) -> str:
+    from .calibration.headlines import evidence_for  # the shipped ensemble headline and its why
+
+    return format_summary(results, out, evidence_for(cfg).lines())
 
 
 def _run_workers(cfg: Config, args: argparse.Namespace) -> int | None:

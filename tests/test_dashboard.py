@@ -162,6 +162,26 @@ def test_dashboard_in_the_background_gives_the_same_numbers(export_root):
     assert set(dash.timings[-1]) >= {"model_s", "draw_s", "total_s"}
 
 
+def test_background_preview_is_replicate_0_from_this_process() -> None:
+    """The preview is replicate 0, run in this process; the other replicates run on workers at a lower priority."""
+    import threading
+
+    from sim.model.runner import run_replicate
+    from sim.ui.background import WORKER_NICE, ReplicateJobs, shared_pool
+
+    cfg = sim.load_scenario("two_cobblers").with_updates(weeks=30)
+    got: dict[str, object] = {}
+    done = threading.Event()
+    jobs = ReplicateJobs(1)
+    jobs.start(cfg, 3, 5, on_preview=lambda g, r: got.update(preview=(r, threading.current_thread())),
+               on_final=lambda g, r: (got.update(final=r), done.set()), on_error=lambda g, e: done.set())
+    assert done.wait(120) and "final" in got
+    preview, thread = got["preview"]
+    assert thread.name.startswith("replicates-") and jobs.preview_cpu_s is not None
+    assert preview.summary == run_replicate(cfg, 5, 0)[1] and len(got["final"].runs) == 3
+    assert shared_pool().submit(os.nice, 0).result() >= os.nice(0) + min(WORKER_NICE, 19 - os.nice(0))
+
+
 def test_dashboard_has_no_folder_box(dashboard):
     """A visitor cannot choose where the server writes: no free-text box but the client's name (never a path)."""
     texts = [w for w in widgets_in(dashboard.widget) if isinstance(w, (W.Text, W.Textarea, W.Combobox))]

@@ -32,7 +32,10 @@ def state_of(model: sim.Market) -> list[np.ndarray]:
 
 @pytest.mark.parametrize("updates", [{}, {"market.trust_decay": 0.4}, {"market.outside_influence": 0.02},
                                      {"market.outbound_contact": False, "market.imitation": 0.1},
-                                     {"market.repeat_probability": 0.5, "market.turnover_per_year": 0.3}])
+                                     {"market.repeat_probability": 0.5, "market.turnover_per_year": 0.3},
+                                     {"market.need_patience_weeks": 1, "market.purchase_cycle_weeks": 1.5},
+                                     {"market.customers": 10, "market.need_patience_weeks": 1,
+                                      "market.purchase_cycle_weeks": 1.0}])
 def test_one_call_a_week_is_the_phases_one_by_one(updates: dict) -> None:
     cfg = config(**updates)
     fused = sim.Market(cfg, rng=3).run()
@@ -113,6 +116,23 @@ def test_fast_draws_are_numbas_own_draw_for_draw() -> None:
     a, b = np.random.default_rng(7), np.random.default_rng(7)
     for mine, theirs in zip(_draws(a, highs, sizes, True), _draws(b, highs, sizes, False), strict=True):
         np.testing.assert_array_equal(mine, theirs)
+    assert a.bit_generator.state == b.bit_generator.state
+
+
+@njit
+def _bit_draws(rng, ps, ours):
+    bitgen = rng.bit_generator
+    out = np.empty(2 * len(ps))
+    for i in range(len(ps)):
+        out[2 * i] = draws.geometric(bitgen, ps[i]) if ours else rng.geometric(ps[i])
+        out[2 * i + 1] = draws.uniform(bitgen) if ours else rng.random()
+    return out
+
+
+def test_bit_generator_draws_are_the_generators_own() -> None:
+    ps = np.concatenate([np.random.default_rng(2).uniform(1e-4, 1.0, 3000), [1.0 / 18.0, 1.0 / 3.0, 0.5, 1.0]])
+    a, b = np.random.default_rng(9), np.random.default_rng(9)
+    np.testing.assert_array_equal(_bit_draws(a, ps, True), _bit_draws(b, ps, False))
     assert a.bit_generator.state == b.bit_generator.state
 
 

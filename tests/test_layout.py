@@ -17,7 +17,7 @@ MAX_LINES = 420
 
 # a layer may import only from layers listed after it (lower layers); the base is shared by all
 LAYERS = [
-    ("cli", {"sim.cli", "sim.__main__"}),
+    ("cli", {"sim.cli", "sim.__main__", "sim.startup", "sim.figure_process"}),
     ("presentation", {"sim.ui", "sim.report", "sim.client", "sim.plots"}),
     ("analysis", {"sim.validation", "sim.calibration"}),
     ("narration", {"sim.narrate"}),

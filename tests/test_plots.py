@@ -233,3 +233,54 @@ def test_live_figure_redraws_only_the_layer(small_config: sim.Config) -> None:
     texts = [t.get_text() for t in live.axes[0].texts]
     assert "here" in texts and len(live.axes[0].lines) == 3   # two strategies and the crossover, no leftovers
     assert len(live.axes[1].patches) == 2 * STAGES and len(live.axes[1].containers) == 2
+
+
+def test_live_source_bars_look_like_the_static_ones(replicated: sim.Results) -> None:
+    """The live panel draws every stacked bar as one collection: pixel for pixel the static bars."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from sim.plots.live import RunView, SourcePanel
+    from sim.plots.sources import draw_source_bars, source_table
+
+    view = RunView.of(replicated)
+    images = []
+    for live in (False, True):
+        fig = Figure(figsize=(4, 3), dpi=60)
+        canvas = FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        panel = SourcePanel(1, {})
+        panel.attach(ax)
+        years, tables = source_table(view.df, view.names)
+        panel.shared.update(years=years, tables=tables)
+        made = panel.layer(view) if live else draw_source_bars(ax, years, tables[view.names[1]])
+        ax.set_xlim(0.4, len(years) + 0.6)
+        ax.set_ylim(0, 1.1 * float(tables[view.names[1]].sum(axis=1).max()))
+        canvas.draw()
+        images.append(np.asarray(canvas.buffer_rgba()).copy())
+        assert len(made) == (1 if live else len(years) * len(SOURCES))
+    assert (images[0] == images[1]).all()
+
+
+@pytest.mark.parametrize("which", ["single", "replicated"])
+def test_weekly_table_gives_the_pandas_tables(which: str, request: pytest.FixtureRequest) -> None:
+    """The live figures' NumPy curves and source table equal sim.plots.data's (to rounding)."""
+    from sim.plots.data import curves, strategies
+    from sim.plots.sources import SOURCE_COLUMNS, source_table
+    from sim.plots.tables import WeeklyTable
+
+    df = request.getfixturevalue(which).timeseries
+    table = WeeklyTable(df)
+    for column in ("revenue_cumulative", "referrals_cumulative", "reviews_count", "mean_trust"):
+        for expected, got in zip(curves(df, column, "ci"), table.curves(column), strict=True):
+            if expected is None:
+                assert got is None and which == "single"
+                continue
+            assert [str(c) for c in expected.columns] == list(got.columns)
+            assert list(expected.index) == list(got.index)
+            np.testing.assert_allclose(got.to_numpy(float), expected.to_numpy(float), rtol=1e-12)
+    names = strategies(df)
+    years, tables = source_table(df, names)
+    got_years, got = table.yearly_totals(list(SOURCE_COLUMNS), names + ["absent"])
+    assert list(got_years) == list(years) and (got["absent"].to_numpy() == 0).all()
+    for name in names:
+        np.testing.assert_allclose(got[name].to_numpy(), tables[name].to_numpy(), rtol=1e-12)

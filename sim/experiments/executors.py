@@ -137,13 +137,15 @@ class LocalProcessExecutor(Executor):
     """A pool of worker processes on this machine (``concurrent.futures``, forkserver start).
 
     The forkserver imports the model (:mod:`sim.model.runner`) once, so new workers start fast and no worker is forked
-    from a multi-threaded parent. Workers exit by themselves when the parent dies.
+    from a multi-threaded parent. Workers exit by themselves when the parent dies. ``nice`` > 0 runs them at a
+    lower priority (a live page's pool: the page's own process draws first).
     """
 
     kind = "processes"
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, nice: int = 0) -> None:
         self.workers = workers
+        self.nice = nice
         self.slots = 2 * workers
         method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
         self._ctx = multiprocessing.get_context(method)
@@ -153,7 +155,7 @@ class LocalProcessExecutor(Executor):
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=self._ctx, initializer=init_worker,
-                                   initargs=(os.getpid(),))
+                                   initargs=(os.getpid(), self.nice))
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
         """Queue ``fn(*args)`` on the pool."""

@@ -125,11 +125,19 @@ def crossover_week(df: pd.DataFrame, challenger: str, incumbent: str) -> int | N
     return int(cum.index[behind[-1] + 1]) if len(behind) else int(cum.index[0])
 
 
-def _per_seller(df: pd.DataFrame, strategy: str, column: str, weeks: int | None = None) -> float:
-    sub = df[df["strategy"] == strategy]
-    if weeks is not None:
-        sub = sub[sub["week"] <= weeks]
-    return float(sub.groupby("seller", observed=True)[column].sum().mean())
+class _SellerTotals:
+    """Per-seller totals of one strategy's rows (up to week ``weeks``), the rows and the grouping found once.
+
+    ``get(column)`` is ``float(sub.groupby("seller", observed=True)[column].sum().mean())``, the same
+    computation column by column (so the same bits), without filtering the table and grouping it again for
+    each of the summary's three dozen numbers.
+    """
+
+    def __init__(self, sub: pd.DataFrame, weeks: int | None = None) -> None:
+        self._groups = (sub if weeks is None else sub[sub["week"] <= weeks]).groupby("seller", observed=True)
+
+    def get(self, column: str) -> float:
+        return float(self._groups[column].sum().mean())
 
 
 def summarize(df: pd.DataFrame, market_price: float, order: list[str]) -> dict[str, Any]:
@@ -151,31 +159,33 @@ def summarize(df: pd.DataFrame, market_price: float, order: list[str]) -> dict[s
     strategies: dict[str, Any] = {}
     for name in order:
         sub_last = last[last["strategy"] == name]
-        sales = _per_seller(df, name, "sales")
-        repeat_or_referred = {src: _per_seller(df, name, f"sales_{src}")
+        sub = df[df["strategy"] == name]
+        total, year1 = _SellerTotals(sub).get, _SellerTotals(sub, 52).get
+        sales = total("sales")
+        repeat_or_referred = {src: total(f"sales_{src}")
                               for src in SALE_SOURCES}
         first_time = sales - repeat_or_referred["repeat"]
-        revenue = _per_seller(df, name, "revenue")
-        hours = _per_seller(df, name, "hours_used")
-        returns, defections = _per_seller(df, name, "returns"), _per_seller(df, name, "defections")
+        revenue = total("revenue")
+        hours = total("hours_used")
+        returns, defections = total("returns"), total("defections")
         rating_n = float(sub_last["reviews_count"].sum())
         strategies[name] = {
             "sellers": int(sub_last["seller"].nunique()),
             "revenue_total": revenue,
-            "revenue_year1": _per_seller(df, name, "revenue", 52),
-            "revenue_discounted": _per_seller(df, name, "revenue_discounted"),
-            "referrals_total": _per_seller(df, name, "referrals_received"),
-            "handoffs_made": _per_seller(df, name, "handoffs_made"),
-            "handoffs_received": _per_seller(df, name, "handoffs_received"),
-            "funnel": {stage: _per_seller(df, name, stage) for stage in FUNNEL_STAGES},
-            "funnel_year1": {stage: _per_seller(df, name, stage, 52) for stage in FUNNEL_STAGES},
+            "revenue_year1": year1("revenue"),
+            "revenue_discounted": total("revenue_discounted"),
+            "referrals_total": total("referrals_received"),
+            "handoffs_made": total("handoffs_made"),
+            "handoffs_received": total("handoffs_received"),
+            "funnel": {stage: total(stage) for stage in FUNNEL_STAGES},
+            "funnel_year1": {stage: year1(stage) for stage in FUNNEL_STAGES},
             "sales_by_source": repeat_or_referred,
-            "declined_poor_fit": _per_seller(df, name, "declined_poor_fit"),
-            "turned_away": _per_seller(df, name, "turned_away"),
-            "service_failures": _per_seller(df, name, "service_failures"),
-            "failures_fixed": _per_seller(df, name, "failures_fixed"),
-            **{key: _per_seller(df, name, key) for key in ASK_COUNTERS},
-            "cold_calls": _per_seller(df, name, "cold_calls"),
+            "declined_poor_fit": total("declined_poor_fit"),
+            "turned_away": total("turned_away"),
+            "service_failures": total("service_failures"),
+            "failures_fixed": total("failures_fixed"),
+            **{key: total(key) for key in ASK_COUNTERS},
+            "cold_calls": total("cold_calls"),
             "reviews_count": float(sub_last["reviews_count"].mean()),
             "mean_rating": (float((sub_last["mean_rating"] * sub_last["reviews_count"]).sum() / rating_n)
                             if rating_n else None),

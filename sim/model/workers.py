@@ -41,7 +41,12 @@ def watch_parent(pid: int) -> None:
             pass
 
 
-def init_worker(parent_pid: int) -> None:
-    """Worker start-up: Ctrl-C is the parent's business; die with the parent."""
+def init_worker(parent_pid: int, nice: int = 0) -> None:
+    """Worker start-up: Ctrl-C is the parent's business; die with the parent; ``nice`` lowers the priority."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if nice > 0:
+        try:
+            os.nice(nice)
+        except OSError:  # pragma: no cover - a system that refuses: run at the usual priority
+            pass
     threading.Thread(target=watch_parent, args=(parent_pid,), daemon=True, name="watch-parent").start()

@@ -9,10 +9,11 @@ or word a caption itself (the crossover caption comes from :mod:`sim.narrate`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import pandas as pd
 from matplotlib.figure import Figure
 
 from ..atomic import atomic_path
@@ -49,43 +50,61 @@ def write_figure(fig: Figure, path: str | Path, fmt: str | None = None, dpi: flo
 
 
 def save_figures(results: Results, out_dir: str | Path, formats: Iterable[str] = ("png",),
-                 dpi: float = DPI) -> list[Path]:
+                 dpi: float = DPI, names: Iterable[str] | None = None) -> list[Path]:
     """Write the four standard figures of a run into ``out_dir``.
 
     Files: ``cumulative_revenue``, ``cumulative_referrals``, ``funnel`` (year 1 next to the whole
     horizon when the run is longer than a year) and ``sales_by_source``, once per format
-    (``"png"``, ``"svg"``, ``"pdf"``), each written atomically (:func:`write_figure`).
+    (``"png"``, ``"svg"``, ``"pdf"``), each written atomically (:func:`write_figure`); ``names``
+    picks some of :data:`FIGURE_FILES` (default: all, in that order).
 
     Returns:
         The paths written.
     """
     formats = tuple(f.lower().lstrip(".") for f in ([formats] if isinstance(formats, str) else formats))
+    names = FIGURE_FILES if names is None else tuple(names)
+    unknown = [n for n in names if n not in FIGURE_FILES]
+    if unknown:
+        raise ValueError(f"names = {unknown!r}: not among the standard figures {FIGURE_FILES}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    df, summary = results.timeseries, results.summary
-    horizon = int(df["week"].max())
-
-    figures: dict[str, Figure] = {   # fixed margins: quicker than laying each figure out while drawing
-        "cumulative_revenue": plot_cumulative(df, "revenue_cumulative", crossover_week=summary.get("crossover_week"),
-                                              crossover_label=crossover_caption(summary), margins="single"),
-        "cumulative_referrals": plot_cumulative(df, "referrals_cumulative", margins="single"),
-    }
-    if horizon > WEEKS_PER_YEAR:
-        with styled():
-            fig, axes = new_figure(2, size=FIGURE_SIZES["funnel_pair"], margins="funnel_pair")
-            note(fig, fixed=True)
-            runs = n_runs(df)
-            fig.suptitle("Sales funnel per seller" + (f" (mean of {runs} runs)" if runs > 1 else ""),
-                         x=0.01, y=0.985, ha="left", va="top")
-        plot_funnel(df, weeks=WEEKS_PER_YEAR, ax=axes[0], title="Year 1")
-        plot_funnel(df, ax=axes[1], title=f"Whole horizon ({horizon} weeks)")
-        figures["funnel"] = fig
-    else:
-        figures["funnel"] = plot_funnel(df, margins="funnel")
-    figures["sales_by_source"] = plot_sales_by_source(df, margins="sources")
-
     paths = []
-    for name, fig in figures.items():
+    for name in names:
+        fig = _FIGURES[name](results.timeseries, results.summary)
         for fmt in formats:
             paths.append(write_figure(fig, out / f"{name}.{fmt}", fmt, dpi))
     return paths
+
+
+def _revenue(df: pd.DataFrame, summary: dict[str, Any]) -> Figure:
+    return plot_cumulative(df, "revenue_cumulative", crossover_week=summary.get("crossover_week"),
+                           crossover_label=crossover_caption(summary), margins="single")
+
+
+def _referrals(df: pd.DataFrame, summary: dict[str, Any]) -> Figure:
+    return plot_cumulative(df, "referrals_cumulative", margins="single")
+
+
+def _funnel(df: pd.DataFrame, summary: dict[str, Any]) -> Figure:
+    horizon = int(df["week"].max())
+    if horizon <= WEEKS_PER_YEAR:
+        return plot_funnel(df, margins="funnel")
+    with styled():
+        fig, axes = new_figure(2, size=FIGURE_SIZES["funnel_pair"], margins="funnel_pair")
+        note(fig, fixed=True)
+        runs = n_runs(df)
+        fig.suptitle("Sales funnel per seller" + (f" (mean of {runs} runs)" if runs > 1 else ""),
+                     x=0.01, y=0.985, ha="left", va="top")
+    plot_funnel(df, weeks=WEEKS_PER_YEAR, ax=axes[0], title="Year 1")
+    plot_funnel(df, ax=axes[1], title=f"Whole horizon ({horizon} weeks)")
+    return fig
+
+
+def _sources(df: pd.DataFrame, summary: dict[str, Any]) -> Figure:
+    return plot_sales_by_source(df, margins="sources")
+
+
+_FIGURES: dict[str, Callable[[pd.DataFrame, dict[str, Any]], Figure]] = {   # fixed margins: quicker than
+    "cumulative_revenue": _revenue, "cumulative_referrals": _referrals,   # laying each figure out while drawing
+    "funnel": _funnel, "sales_by_source": _sources,
+}

@@ -5,7 +5,7 @@ the controls into a run and the run onto the page: :meth:`~ChangeRunner.update` 
 settings, run, draw), the preview and the final display of replicates run in the background
 (:class:`sim.ui.background.ReplicateJobs`), and :meth:`~ChangeRunner.wait`. In the background the
 cards and the story are dimmed (CSS class ``sim-pending``) from the change until the whole set is
-in; the preview shows the figures of the first replicate to finish (one run, no bands).
+in; the preview shows the figures of replicate 0 (one run, no bands).
 
 Must not: build widgets, word anything (:mod:`sim.narrate.verdict`), or draw figures of its own
 (:meth:`draw` and :class:`sim.ui.live.DashboardFigures` do).
@@ -89,7 +89,7 @@ class ChangeRunner:
                               f"the simulation stopped ({type(err).__name__}); change a knob to try again")
 
     def _preview(self, gen: int, res: Results, names: dict[str, str], n: int, t0: float) -> None:
-        """The figures of the first replicate to finish (one run: no bands yet), while the others run.
+        """The figures of replicate 0 (one run: no bands yet), while the others run.
 
         The cards and the story stay dimmed (``sim-pending``) until the whole set gives them their intervals.
         """

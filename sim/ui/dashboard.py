@@ -8,8 +8,8 @@ a one-click report offered as browser downloads) and the knobs it shows (:data:`
 ``notebooks/dashboard.ipynb`` (``make dashboard``).
 
 Quick to answer: the figures are :class:`sim.ui.live.DashboardFigures` (only what changed is
-redrawn). In a live kernel (JupyterLab, Voila) the replicates run in worker processes
-(:class:`sim.ui.background.ReplicateJobs`): the first to finish are shown as a preview about one
+redrawn). In a live kernel (JupyterLab, Voila) the replicates run in the background
+(:class:`sim.ui.background.ReplicateJobs`): the first, run in this process, is shown as a preview one
 replicate's time after the change, the whole set with its intervals follows; from plain Python
 :meth:`ConsultantDashboard.update` returns with the whole set.
 

@@ -120,17 +120,18 @@ class DashboardFigures:
     def __init__(self, dpi: float = 80) -> None:
         self.revenue = LiveFigure(FIGURE_SIZES["story_screen"], [CurvePanel(
             "revenue_cumulative", lambda v: f"Cumulative revenue per seller over {years_text(v.weeks)}",
-            crossover=_story_crossover)], dpi=dpi, decorate=_one_year_marker)
+            crossover=_story_crossover)], dpi=dpi, decorate=_one_year_marker,
+            decoration_key=lambda v: v.weeks > WEEKS_PER_YEAR)
         self._source_panels: list[Panel] = []
         self._shared: dict[str, Any] = {}
         self.sources = LiveFigure(FIGURE_SIZES["sources"], self._sources_for, dpi=dpi, decorate=_sources_frame,
-                                  sharey=True)
+                                  decoration_key=lambda _v: True, sharey=True)
         self.why = LiveFigure(FIGURE_SIZES["why"], [
             CurvePanel("referrals_cumulative", "Referrals received", legend=False),
             CurvePanel("reviews_count", "Public reviews written", ylabel="Reviews per seller", legend=False),
             CurvePanel("mean_trust", "Trust held in the market", ylabel="Mean customer trust (0..1)", legend=False,
                        min_top=lambda v: 1.0 if _threshold(v) > 0.5 else 1.15 * _threshold(v)),
-        ], dpi=dpi, decorate=_why_frame, extra=_ratings)
+        ], dpi=dpi, decorate=_why_frame, decoration_key=lambda v: (_threshold(v), tuple(v.names)), extra=_ratings)
 
     def _sources_for(self, view: RunView) -> list[Panel]:
         if len(self._source_panels) != len(view.names):   # one panel per strategy; a new figure when that changes

@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit
 
 from .budget import spend, within_budget
-from .trust import contact_cost, contact_gain, experience_step, set_trust, trust_of, willingness
+from .trust import contact_cost, experience_step, factored_gain, gain_factors, set_trust, trust_of, willingness
 
 __all__ = ["after_sales", "spread_word", "neutral_satisfaction", "star_rating", "SATISFACTION_NOISE"]
 
@@ -122,6 +122,7 @@ def after_sales(c, s, fitv, kstate, rng, week, scale):
     # satisfaction and the customer's own trust
     sat = np.empty(k)
     exp_ = np.empty(k)
+    gains = gain_factors(p, knobs)   # each seller's part of the contact gain, once
     for i in range(k):
         ci, si = c[i], s[i]
         x = fitv[i] - p.pressure_regret * knobs[si].pressure + rng.normal(0.0, SATISFACTION_NOISE)
@@ -133,7 +134,7 @@ def after_sales(c, s, fitv, kstate, rng, week, scale):
         exp_[i] = v
         t = experience_step(trust_of(tr, scale, ns, ci, si), v, p.experience_weight)
         if followed[i]:
-            t = t + contact_gain(t, True, p, knobs[si])
+            t = t + factored_gain(gains[si], t, True, p, knobs[si])
             last_contact[ci, si] = week
         if complained[i] and not fixed[i]:
             t = t - p.ignored_cost

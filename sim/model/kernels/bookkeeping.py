@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit
 
 from ..metrics import RECORDED, RUNNING
-from .sales import next_need_week
+from .sales import next_need_drawn
 from .state import NEEDS_OUTSIDE, NEVER, NEW_NEEDS
 from .trust import decay_one_week
 
@@ -93,10 +93,11 @@ def expire_needs(kstate, rng, week):
     for c in range(len(in_market)):   # without a branch: the stale needs in customer order
         stale[k] = c
         k += in_market[c] & (need_since[c] <= cut)
+    bitgen = rng.bit_generator   # the loop draws from the bit generator: no reference count per draw
     for i in range(k):
         c = stale[i]
         in_market[c] = False
-        next_need[c] = next_need_week(p, rng, week, False)
+        next_need[c] = next_need_drawn(p, bitgen, week, False)
     st.week.market[NEEDS_OUTSIDE] = k
 
 

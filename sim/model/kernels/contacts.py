@@ -20,7 +20,7 @@ from .draws import integer_below, permutation
 from .population import move
 from .sales import accept, fit_of, sell_one
 from .state import REPEAT
-from .trust import contact, contact_cost, effective_trust, set_trust, trust_of, willingness
+from .trust import contact_cost, effective_trust, factored_contact, gain_factors, set_trust, trust_of, willingness
 
 __all__ = ["customers_seek", "serve_warm_leads", "keep_in_touch", "cold_list", "prospect"]
 
@@ -210,10 +210,11 @@ def keep_in_touch(kstate, rng, week, scale):
     bc = np.empty(nt, dtype=np.int64)
     bs = np.empty(nt, dtype=np.int64)
     nb = 0
+    gains = gain_factors(p, knobs)   # each seller's part of the contact gain, once
     for i in range(nt):
         c = tc[i]
         s = np.int64(last_seller[c])
-        contact(tr, last_contact, p, knobs[s], ns, c, s, True, True, week, scale)
+        factored_contact(tr, last_contact, p, knobs[s], ns, c, s, True, True, week, scale, gains[s])
         if in_market[c] and busy[c] != week:
             cnt[s].leads += 1.0
             cnt[s].prospects += 1.0
@@ -321,13 +322,14 @@ def prospect(kstate, rng, week, scale):
     ac = np.empty(k, dtype=np.int64)
     as_ = np.empty(k, dtype=np.int64)
     na = 0
+    gains = gain_factors(p, knobs)   # each seller's part of the contact gain, once
     for i in range(k):
         ci, si = c[i], s[i]
         recent = week - last_contact[ci, si] < p.attention_weeks
         if recent:
             t = trust_of(tr, scale, ns, ci, si)
             set_trust(tr, scale, ns, ci, si, t - p.fatigue_cost)
-        contact(tr, last_contact, p, knobs[si], ns, ci, si, True, False, week, scale)
+        factored_contact(tr, last_contact, p, knobs[si], ns, ci, si, True, False, week, scale, gains[si])
         if in_market[ci] and not recent and busy[ci] != week and rng.random() < p.attention:
             cnt[si].prospects += 1.0
             if accept(tr, reads[ci], signal[si], p, knobs[si], ns, ci, si, rng, scale):

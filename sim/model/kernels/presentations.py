@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit
 
 from .sales import fit_of, sell_one
-from .trust import contact, effective_trust, set_trust, trust_of, willingness, with_pressure
+from .trust import effective_trust, factored_contact, gain_factors, set_trust, trust_of, willingness, with_pressure
 
 __all__ = ["hold_presentations", "best_other_fit"]
 
@@ -62,10 +62,11 @@ def hold_presentations(c, s, src, pitch, kstate, rng, week, scale):
     hs = np.empty(k, dtype=np.int64)
     nsold = 0
     nh = 0
+    gains = gain_factors(p, knobs)   # each seller's part of the contact gain, once
     for i in range(k):
         ci, si = c[i], s[i]
         kn = knobs[si]
-        contact(tr, last_contact, p, kn, ns, ci, si, pitch[i], False, week, scale)
+        factored_contact(tr, last_contact, p, kn, ns, ci, si, pitch[i], False, week, scale, gains[si])
         cnt[si].presentations += 1.0
         f = fit_of(ci, si, fit, p, rng)
         if f < kn.fit_threshold:   # "selling a product that will not benefit the customer is a huge mistake"

@@ -14,10 +14,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .draws import geometric, uniform
 from .state import HANDOFF, NEVER, NEW, REFERRAL, REPEAT
 from .trust import effective_trust, trust_of, willingness, with_pressure
 
-__all__ = ["fit_of", "next_need_week", "sell_one", "accept", "sell", "fits", "next_needs"]
+__all__ = ["fit_of", "next_need_week", "next_need_drawn", "sell_one", "accept", "sell", "fits", "next_needs"]
 
 
 @njit(cache=True, inline="always")
@@ -37,12 +38,18 @@ def next_need_week(p, rng, week, after_sale):
     After a sale in the lifetime-value limit (``repeat_probability`` set), the customer comes back
     only with that probability.
     """
+    return next_need_drawn(p, rng.bit_generator, week, after_sale)
+
+
+@njit(cache=True, inline="always")
+def next_need_drawn(p, bitgen, week, after_sale):
+    """:func:`next_need_week` drawn from the generator's ``bit_generator`` (the same draws; for loops)."""
     if p.recurring_needs == 0.0:
         return NEVER
-    w = week + rng.geometric(1.0 / p.purchase_cycle_weeks)
+    w = week + geometric(bitgen, 1.0 / p.purchase_cycle_weeks)
     if w > NEVER:
         w = NEVER
-    if after_sale and p.repeat_probability >= 0.0 and rng.random() >= p.repeat_probability:
+    if after_sale and p.repeat_probability >= 0.0 and uniform(bitgen) >= p.repeat_probability:
         w = NEVER
     return w
 

@@ -19,7 +19,8 @@ import numpy as np
 from numba import njit
 
 __all__ = ["decay_one_week", "trust_of", "set_trust", "willingness", "effective_trust", "with_pressure",
-           "contact_minutes", "contact_cost", "contact_gain", "experience_step", "contact"]
+           "contact_minutes", "contact_cost", "contact_gain", "gain_factor", "gain_factors", "factored_gain",
+           "experience_step", "contact", "factored_contact"]
 
 TRUST_MIN, TRUST_MAX = 1e-6, 1.0 - 1e-6
 """Stored trust stays a hair inside [0, 1] so float32 storage never reads back outside it."""
@@ -114,6 +115,37 @@ def contact_cost(p, k):
 
 
 @njit(cache=True, inline="always")
+def gain_factor(p, k):
+    """The seller's part of :func:`contact_gain` (all of it but ``(1 - t)`` and the log bonus), per seller.
+
+    ``trust_gain_per_minute x tau x (1 - exp(-d / tau)) x genuine_interest``, multiplied in the same
+    order as :func:`contact_gain`, so ``gain_factor(p, k) x (1 - t)`` is the very same number; a
+    phase computes it once per seller (:func:`gain_factors`) instead of once per contact.
+    """
+    tau = p.contact_saturation_minutes
+    d = contact_minutes(p, k)
+    return p.trust_gain_per_minute * tau * (1.0 - np.exp(-d / tau)) * k.genuine_interest
+
+
+@njit(cache=True)
+def gain_factors(p, knobs):
+    """:func:`gain_factor` of every seller (``knobs``: the sellers' knob records)."""
+    out = np.empty(len(knobs))
+    for s in range(len(knobs)):
+        out[s] = gain_factor(p, knobs[s])
+    return out
+
+
+@njit(cache=True, inline="always")
+def factored_gain(factor, t, logged, p, k):
+    """:func:`contact_gain` from the seller's :func:`gain_factor` (the same number, without its ``exp``)."""
+    g = factor * (1.0 - t)
+    if logged:
+        g = g * (1.0 + p.log_bonus * k.keeps_log)
+    return g
+
+
+@njit(cache=True, inline="always")
 def contact_gain(t, logged, p, k):
     """Trust gained in one contact by a genuinely interested seller (more with a customer log).
 
@@ -124,12 +156,7 @@ def contact_gain(t, logged, p, k):
     for contacts with the seller's own customers. ``p`` is the market's parameter record, ``k`` the
     seller's knob record.
     """
-    tau = p.contact_saturation_minutes
-    d = contact_minutes(p, k)
-    g = p.trust_gain_per_minute * tau * (1.0 - np.exp(-d / tau)) * k.genuine_interest * (1.0 - t)
-    if logged:
-        g = g * (1.0 + p.log_bonus * k.keeps_log)
-    return g
+    return factored_gain(gain_factor(p, k), t, logged, p, k)
 
 
 @njit(cache=True)
@@ -150,8 +177,14 @@ def contact(tr, last_contact, p, k, ns, c, s, pitch, logged, week, scale):
     ``tr`` is the trust ledger, ``p`` the market's parameter record and ``k`` seller ``s``'s knob
     record (arrays and records rather than the whole state keep the compiled loops lean).
     """
+    factored_contact(tr, last_contact, p, k, ns, c, s, pitch, logged, week, scale, gain_factor(p, k))
+
+
+@njit(cache=True, inline="always")
+def factored_contact(tr, last_contact, p, k, ns, c, s, pitch, logged, week, scale, factor):
+    """:func:`contact` with seller ``s``'s :func:`gain_factor` computed beforehand (once a phase, not a contact)."""
     t = trust_of(tr, scale, ns, c, s)
-    new = t + contact_gain(t, logged, p, k)
+    new = t + factored_gain(factor, t, logged, p, k)
     if pitch:
         new = new - p.pressure_trust_cost * k.pressure
     set_trust(tr, scale, ns, c, s, new)
