@@ -163,10 +163,13 @@ def test_unreachable_funnel_is_refused_naming_the_figure():
     with pytest.raises(client.UnreachableError) as err:
         client.calibrate(market, TINY)
     message = str(err.value)
-    assert "presentation_to_sale" in message and "observed" in message and "best fit" in message
-    assert "tolerance" in message and "\n" not in message
+    missed = [f["figure"] for f in err.value.calibration.misfits]
+    # 0.8 of prospects to a presentation and 0.025 of presentations to a sale cannot both hold: the
+    # best fit misses at least one of the two (which one depends on the settings tried)
+    assert {"prospect_to_presentation", "presentation_to_sale"} & set(missed)
+    assert all(figure in message for figure in missed)
+    assert "observed" in message and "best fit" in message and "tolerance" in message and "\n" not in message
     assert not err.value.calibration.accepted
-    assert "presentation_to_sale" in [f["figure"] for f in err.value.calibration.misfits]
 
 
 def test_calibration_json_is_written_atomically(tiny_calibration, tmp_path, monkeypatch):

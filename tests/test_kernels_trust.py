@@ -68,7 +68,7 @@ def test_pressure_lifts_probability_within_headroom() -> None:
 def test_contact_builds_trust_with_interest_and_pitch_pressure_costs_it() -> None:
     model = market(**{"market.pressure_trust_cost": 0.1})
     st, scale, ns = model._state, model.customers.trust.scale, model.n_sellers
-    pushy = next(s.index for s in model.sellers if s.strategy.pressure > 0.5)
+    pushy = next(s.index for s in model.sellers if s.strategy.pressure >= 0.5)   # the numbers-game preset's 0.5
     caring = next(s.index for s in model.sellers if s.strategy.genuine_interest > 0.5)
     before = kt.trust_of(st.trust, scale, ns, 7, caring)
     p, knobs, last = st.params[0], st.sellers.knobs, model.customers.last_contact
@@ -83,7 +83,9 @@ def test_contact_builds_trust_with_interest_and_pitch_pressure_costs_it() -> Non
 def test_contact_gain_grows_with_a_log() -> None:
     model = market()
     p = model._state.params[0]
-    k = model._state.sellers.knobs[next(s.index for s in model.sellers if s.strategy.keeps_log > 0)]
+    # a seller who keeps a log and listens (a contact without genuine interest builds no trust)
+    k = model._state.sellers.knobs[next(s.index for s in model.sellers
+                                         if s.strategy.keeps_log > 0 and s.strategy.genuine_interest > 0)]
     assert kt.contact_gain(0.3, True, p, k) > kt.contact_gain(0.3, False, p, k) > 0.0
 
 
