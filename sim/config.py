@@ -85,6 +85,7 @@ class MarketConfig(Settings):
     review_base_rate: float = Field(0.05, ge=0.0, le=1.0, description="Chance a neutral customer writes a review unasked. [0..1]")
     review_extremity: float = Field(0.25, ge=0.0, le=1.0, description="Extra review chance for very pleased or very upset customers. [0..1]")
     review_ask_lift: float = Field(0.2, ge=0.0, le=1.0, description="Extra review chance when the seller invites one. [0..1]")
+    review_crowding: float = Field(0.15, ge=0.0, le=1.0, description="Share of an invited buyer's own motive to review that the invitation crowds out: their unprompted review chance is multiplied by 1 - review_crowding before review_ask_lift is added (TripAdvisor's review solicitation cut organic reviews by 15.5%). [0..1]")
     talk_rate: float = Field(0.2, ge=0.0, le=1.0, description="Chance a customer tells friends about a purchase, before extremity. [0..1]")
     talk_extremity: float = Field(0.4, ge=0.0, le=1.0, description="Extra chance of telling friends when very pleased or very upset. [0..1]")
     wom_weight: float = Field(0.1, ge=0.0, le=1.0, description="How far a friend's story moves trust toward the seller. [0..1]")

@@ -15,6 +15,8 @@ comparisons the test makes, excludes zero (family-wise error 2.5% per test). No 
   ``large_anonymous`` runs three years there (200,000 customers; its regime shows from year one).
 * :func:`test_asking_also_costs_trust_and_reputation` - the asking knobs' second costs
   (:data:`SIDE_COSTS`: asked buyers who give no referral, negative reviews), by the cost test's rule.
+* :func:`test_inviting_crowds_out_organic_reviews` - an invitation's third cost: it crowds out part of
+  the invited buyer's own motive to review, so organic reviews per sale fall (``market.review_crowding``).
 
 Knobs whose cost no output shows yet (``measure`` ``None`` in :data:`KNOB_COSTS`; none now) are
 ``xfail(strict=True)`` in the cost test: the mark comes from that table, so it goes when an output
@@ -195,6 +197,31 @@ def test_asking_also_costs_trust_and_reputation(knob: str, pole: str) -> None:
     """Asking for referrals annoys buyers who give none; inviting reviews brings bad reviews too (same rule)."""
     problems = cost_problems(knob, SIDE_COSTS[knob], "rises", poles=(pole,))
     assert not problems, f"{knob} ({SIDE_COSTS[knob]}): " + "; ".join(problems)
+
+
+@pytest.mark.parametrize("pole", POLES)
+def test_inviting_crowds_out_organic_reviews(pole: str) -> None:
+    """Inviting every buyer instead of none thins the unprompted reviews (``market.review_crowding``).
+
+    Organic reviews (``reviews_new`` less ``reviews_solicited``) per sale, baseline, 156 weeks: lower beyond
+    noise with the knob at its maximum, for each preset (the third cost of inviting, besides time and bad reviews).
+    A seller gets 150 to 200 organic reviews in three years, so one replicate's count varies by about 8%, as much as
+    the effect (15%): 24 replicates (three-year runs are cheap) put the noise bound at about a third of it.
+    """
+    low, high = knob_range("invites_reviews")
+    per_sale = {}
+    for value in (low, high):
+        knobs = dict(with_knob(pole, "invites_reviews", value))
+        cfg = with_strategies(_scenario("baseline", COST_WEEKS), {pole: Strategy(**knobs)})
+        per_sale[value] = []
+        for s in seeds(24):
+            ts = run(cfg, seed=s).timeseries
+            ts = ts[ts["strategy"] == f"{pole}_candidate"]
+            per_sale[value].append(float((ts["reviews_new"].sum() - ts["reviews_solicited"].sum()) / ts["sales"].sum()))
+    diffs = [a - b for a, b in zip(per_sale[low], per_sale[high], strict=True)]
+    assert np.mean(diffs) > bound(diffs, len(POLES)), (
+        f"{pole}: organic reviews per sale {np.mean(per_sale[low]):.4f} at {low:g} -> "
+        f"{np.mean(per_sale[high]):.4f} at {high:g}")
 
 
 def cost_problems(knob: str, what: str, direction: str, poles: tuple[str, ...] = POLES) -> list[str]:

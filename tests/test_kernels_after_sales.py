@@ -115,7 +115,7 @@ def model_neutral(m: sim.MarketConfig) -> float:
     return float(kernels.state.market_params(m)[0]["satisfaction_neutral"])
 
 
-def plain_market(k: int, **knobs: float) -> sim.Market:
+def plain_market(k: int, market_updates: dict[str, float] | None = None, **knobs: float) -> sim.Market:
     """K customers, one seller with an average, effect-free strategy (knobs override), no network.
 
     Complaints are off: ignoring a reported failure is the seller's choice (``owns_failures``), a
@@ -124,7 +124,7 @@ def plain_market(k: int, **knobs: float) -> sim.Market:
     strategy = {"preset": "numbers_game", "pressure": 0.0, "follow_up": 0.0, "owns_failures": 0.0,
                 "asks_referrals": 0.0, "invites_reviews": 0.0, "genuine_interest": 0.0, **knobs}
     cfg = sim.load_scenario("baseline", weeks=5, updates={"market.customers": k, "network.kind": "none",
-                                                          "market.complaint_rate": 0.0})
+                                                          "market.complaint_rate": 0.0, **(market_updates or {})})
     data = cfg.model_dump()
     data["strategies"] = {"plain": strategy}
     data["sellers"] = [{"strategy": "plain", "count": 1}]
@@ -240,3 +240,33 @@ def test_asks_and_invitations_are_counted_within_customer_time() -> None:
     care = (cnt["follow_ups"] * contact + cnt["failures_fixed"] * model.market.recovery_minutes
             + (cnt["referral_asks"] + cnt["review_invitations"]) * model.market.ask_minutes)
     np.testing.assert_allclose(rel - model._left_rel, care)
+
+
+def reviews_after_one_sale_each(k: int, fit: float, invites: float, crowding: float, lift: float) -> dict[str, float]:
+    updates = {"market.review_crowding": crowding, "market.review_ask_lift": lift}
+    model = plain_market(k, updates, invites_reviews=invites)
+    model._left[:] = 1e6
+    model._left_rel[:] = 1e6
+    kernels.after_sales(np.arange(k, dtype=np.int64), np.zeros(k, dtype=np.int64), np.full(k, fit), model._state,
+                        model.rng, 1, model.customers.trust.scale)
+    return {name: float(model.counters[name][0]) for name in ("reviews_new", "reviews_solicited", "review_invitations")}
+
+
+def test_an_invitation_crowds_out_the_buyers_own_motive_to_review() -> None:
+    """An invited buyer reviews with chance own x (1 - review_crowding) + review_ask_lift.
+
+    The lift's reviews are the solicited ones, the rest organic (the same uniform draw decides both).
+    """
+    k = 4000
+    quiet = reviews_after_one_sale_each(k, 0.95, 0.0, 0.5, 0.0)
+    assert quiet["review_invitations"] == 0 and quiet["reviews_solicited"] == 0 and quiet["reviews_new"] > 600
+    own = quiet["reviews_new"] / k                                    # delighted buyers: a high unprompted chance
+    halved = reviews_after_one_sale_each(k, 0.95, 1.0, 0.5, 0.0)      # invited, no lift: half the motive is gone
+    assert halved["review_invitations"] == k and halved["reviews_solicited"] == 0
+    assert halved["reviews_new"] / k == pytest.approx(own * 0.5, abs=4 * np.sqrt(own * 0.5 / k))
+    replaced = reviews_after_one_sale_each(k, 0.95, 1.0, 1.0, 0.3)    # all motive crowded out: only solicited ones
+    assert replaced["reviews_new"] == replaced["reviews_solicited"]
+    assert replaced["reviews_new"] / k == pytest.approx(0.3, abs=4 * np.sqrt(0.3 * 0.7 / k))
+    added = reviews_after_one_sale_each(k, 0.95, 1.0, 0.0, 0.3)       # no crowding: the lift comes on top
+    assert added["reviews_new"] / k == pytest.approx(own + 0.3, abs=4 * np.sqrt(0.25 / k))
+    assert added["reviews_solicited"] / k == pytest.approx(0.3, abs=4 * np.sqrt(0.3 * 0.7 / k))

@@ -42,7 +42,7 @@ WEEKLY_COUNTERS: tuple[str, ...] = (
     "referrals_received", "handoffs_made", "handoffs_received", "declined_poor_fit", "turned_away",
     "follow_ups", "keep_in_touch", "service_failures", "failures_fixed",
     "reviews_new", "minutes_used", "returns", "defections",
-    "referral_asks", "asks_unanswered", "review_invitations", "reviews_negative", "cold_calls",
+    "referral_asks", "asks_unanswered", "review_invitations", "reviews_negative", "reviews_solicited", "cold_calls",
     "experiences", "satisfaction_sum",
 )
 """Per-seller counts reset every week (column names in the weekly table).
@@ -50,8 +50,10 @@ WEEKLY_COUNTERS: tuple[str, ...] = (
 ``referral_asks`` and ``review_invitations`` count buyers asked for referrals / invited to review
 (``market.ask_minutes`` of customer time each); ``asks_unanswered`` the asked buyers who gave
 no referral that week, who lose ``market.ask_annoyance`` of trust; ``reviews_negative`` the new reviews of
-one or two stars (invited or not); ``cold_calls`` the cold contacts (every one a lead; the other leads
-are warm leads and own customers reached by keep-in-touch with an open need)."""
+one or two stars (invited or not); ``reviews_solicited`` the reviews the invitation brought (an invited
+buyer's review beyond their own, crowded-out motive; the other reviews are organic); ``cold_calls`` the cold
+contacts (every one a lead; the other leads are warm leads and own customers reached by keep-in-touch
+with an open need)."""
 
 
 MARKET_COUNTERS: tuple[str, ...] = ("needs_outside", "newcomers")

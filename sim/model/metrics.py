@@ -33,8 +33,10 @@ SERIES: tuple[str, ...] = STATE_SERIES + tuple(
 FUNNEL_STAGES: tuple[str, ...] = ("leads", "prospects", "presentations", "sales")
 SALE_SOURCES: tuple[str, ...] = ("new", "repeat", "referral", "inbound", "handoff")
 """Where sales come from (``sales_<source>`` series); they add up to ``sales``."""
-ASK_COUNTERS: tuple[str, ...] = ("referral_asks", "asks_unanswered", "review_invitations", "reviews_negative")
-"""What asking for referrals and inviting reviews cost (time per ask, annoyed buyers, bad reviews): run totals
+ASK_COUNTERS: tuple[str, ...] = ("referral_asks", "asks_unanswered", "review_invitations", "reviews_negative",
+                                 "reviews_solicited")
+"""What asking for referrals and inviting reviews cost and bring (time per ask, annoyed buyers, bad reviews, the
+reviews invitations brought: organic ones are ``reviews_new`` less those): run totals
 per seller in the summary."""
 
 

@@ -151,11 +151,18 @@ def after_sales(c, s, fitv, kstate, rng, week, scale):
             cnt[si].service_failures += 1.0
             if fixed[i]:
                 cnt[si].failures_fixed += 1.0
-    # reviews: more when very pleased/upset or invited (invitations reach the dissatisfied too)
+    # reviews: more when very pleased/upset or invited (invitations reach the dissatisfied too); an
+    # invitation crowds out part of the buyer's own motive (organic) and adds the lift (solicited)
     if p.reviews != 0.0 and k > 0:
         for i in range(k):
-            q = p.review_base_rate + p.review_extremity * min(abs(exp_[i]), 1.0) + p.review_ask_lift * invited[i]
-            if rng.random() < q:
+            own = p.review_base_rate + p.review_extremity * min(abs(exp_[i]), 1.0)
+            if invited[i]:
+                own = own * (1.0 - p.review_crowding)
+            q = own + p.review_ask_lift * invited[i]
+            u = rng.random()
+            if u < q:
+                if u >= own:
+                    cnt[s[i]].reviews_solicited += 1.0
                 review_count[s[i]] += 1.0
                 stars = star_rating(exp_[i])
                 review_rating_sum[s[i]] += stars
